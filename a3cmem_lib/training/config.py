@@ -1,0 +1,149 @@
+"""Every hyperparameter of an A3C run, in one dataclass with documented defaults.
+
+Explained in notebooks/01_a3c_basics.ipynb (section "Hyperparameters").
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import asdict, dataclass, fields
+from typing import Any
+
+from a3cmem_lib.agent.model import ActorCritic
+
+START_METHODS = ("spawn", "fork", "forkserver")
+OPTIMIZERS = ("adam", "rmsprop")
+ACTIVATIONS = ("tanh", "relu")
+
+
+@dataclass
+class TrainConfig:
+    """Configuration of :func:`a3cmem_lib.training.train`.
+
+    Invalid values raise ``TypeError`` (wrong type) or ``ValueError`` (out of range) naming
+    the field, at construction and again in :meth:`validate`. The defaults solve
+    CartPole-v1 with 2 workers on 2 CPU cores.
+
+    Explained in notebooks/01_a3c_basics.ipynb.
+    """
+
+    env_id: str = "CartPole-v1"
+    """Gymnasium id of an environment with a 1-D ``Box`` observation and ``Discrete`` actions."""
+    num_workers: int = 2
+    """Number of asynchronous worker processes (each with its own environment), >= 1."""
+    total_steps: int = 500_000
+    """Stop once the global environment-step counter reaches this (all workers together).
+    Each worker finishes its current rollout, so the run can overshoot by at most
+    ``num_workers * t_max`` steps."""
+    seed: int = 0
+    """Base seed: the model init uses ``seed``; worker ``i`` seeds torch, its environment and
+    its action space with ``seed + i``. One worker with a fixed seed is bit-reproducible."""
+    t_max: int = 20
+    """Environment steps per rollout, i.e. per gradient update of each worker (>= 1)."""
+    gamma: float = 0.99
+    """Discount factor, in [0, 1]."""
+    gae_lambda: float = 1.0
+    """GAE lambda in [0, 1]; 1.0 is the paper's n-step advantage, 0.0 the one-step TD error."""
+    learning_rate: float = 1e-3
+    """Initial learning rate of the shared optimizer, > 0."""
+    anneal_lr: bool = True
+    """Decay the learning rate linearly to 0 at ``total_steps`` (as in the A3C paper)."""
+    optimizer: str = "adam"
+    """Shared optimizer: ``"adam"`` (SharedAdam) or ``"rmsprop"`` (SharedRMSprop, the paper's)."""
+    value_coef: float = 0.5
+    """Weight of the value loss in the total loss, >= 0."""
+    entropy_coef: float = 0.01
+    """Weight of the entropy bonus in the total loss, >= 0."""
+    max_grad_norm: float = 0.5
+    """Clip each worker's gradient to this global L2 norm before applying it, > 0."""
+    hidden_sizes: tuple[int, ...] = (128,)
+    """Widths of the shared trunk's hidden layers."""
+    activation: str = "tanh"
+    """Trunk activation: ``"tanh"`` or ``"relu"``."""
+    start_method: str | None = None
+    """Multiprocessing start method: ``"spawn"``, ``"fork"``, ``"forkserver"``, or ``None``
+    for the platform default."""
+    progress: bool = True
+    """Show a tqdm progress bar (steps, episodes, mean return of the last 100 episodes)."""
+    stop_return: float | None = None
+    """If set, stop early once the mean return of the last 100 episodes reaches it
+    (CartPole-v1 counts as solved at 475)."""
+    resume_from: str | None = None
+    """Path of a checkpoint (see :mod:`a3cmem_lib.training.checkpoint`) to continue from:
+    weights, optimizer state and step counters are restored; ``total_steps`` stays absolute."""
+
+    def __post_init__(self) -> None:
+        if isinstance(self.hidden_sizes, list):
+            self.hidden_sizes = tuple(self.hidden_sizes)
+        self.validate()
+
+    def validate(self) -> None:
+        """Raise ``TypeError``/``ValueError`` naming the first invalid field."""
+        _check_type("env_id", self.env_id, str)
+        if not self.env_id:
+            raise ValueError("env_id must be a non-empty gymnasium id, got ''")
+        for name, low in (("num_workers", 1), ("total_steps", 1), ("t_max", 1), ("seed", 0)):
+            value = getattr(self, name)
+            _check_type(name, value, int)
+            if value < low:
+                raise ValueError(f"{name} must be an int >= {low}, got {value!r}")
+        for name, low, high in (("gamma", 0.0, 1.0), ("gae_lambda", 0.0, 1.0)):
+            value = _check_float(name, getattr(self, name))
+            if not low <= value <= high:
+                raise ValueError(f"{name} must be in [{low}, {high}], got {value!r}")
+        for name in ("learning_rate", "max_grad_norm"):
+            value = _check_float(name, getattr(self, name))
+            if not value > 0:
+                raise ValueError(f"{name} must be > 0, got {value!r}")
+        for name in ("value_coef", "entropy_coef"):
+            value = _check_float(name, getattr(self, name))
+            if not value >= 0:
+                raise ValueError(f"{name} must be >= 0, got {value!r}")
+        for name in ("anneal_lr", "progress"):
+            _check_type(name, getattr(self, name), bool)
+        _check_choice("optimizer", self.optimizer, OPTIMIZERS)
+        _check_choice("activation", self.activation, ACTIVATIONS)
+        if self.start_method is not None:
+            _check_choice("start_method", self.start_method, START_METHODS)
+        _check_type("hidden_sizes", self.hidden_sizes, tuple)
+        if any(isinstance(s, bool) or not isinstance(s, int) or s < 1 for s in self.hidden_sizes):
+            raise ValueError(f"hidden_sizes must be a tuple of ints >= 1, got {self.hidden_sizes!r}")
+        if self.stop_return is not None:
+            _check_float("stop_return", self.stop_return)
+        if self.resume_from is not None:
+            _check_type("resume_from", self.resume_from, str)
+
+    def to_dict(self) -> dict[str, Any]:
+        """The fields as a plain dict (what checkpoints store)."""
+        return asdict(self)
+
+    @classmethod
+    def from_dict(cls, values: dict[str, Any]) -> TrainConfig:
+        """Inverse of :meth:`to_dict`; unknown keys raise ``TypeError`` naming them."""
+        unknown = set(values) - {f.name for f in fields(cls)}
+        if unknown:
+            raise TypeError(f"unknown TrainConfig fields: {sorted(unknown)}")
+        return cls(**values)
+
+    def build_model(self, obs_dim: int, n_actions: int) -> ActorCritic:
+        """A freshly initialised :class:`ActorCritic` with this config's architecture."""
+        return ActorCritic(obs_dim, n_actions, self.hidden_sizes, self.activation)
+
+
+def _check_type(name: str, value: Any, kind: type) -> None:
+    # bool is a subclass of int, but True is never a sensible worker count.
+    if not isinstance(value, kind) or (kind is int and isinstance(value, bool)):
+        raise TypeError(f"{name} must be of type {kind.__name__}, got {type(value).__name__}")
+
+
+def _check_float(name: str, value: Any) -> float:
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        raise TypeError(f"{name} must be a real number, got {type(value).__name__}")
+    if not math.isfinite(value):
+        raise ValueError(f"{name} must be finite, got {value!r}")
+    return float(value)
+
+
+def _check_choice(name: str, value: Any, choices: tuple[str, ...]) -> None:
+    if value not in choices:
+        raise ValueError(f"{name} must be one of {list(choices)}, got {value!r}")

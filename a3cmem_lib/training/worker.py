@@ -1,0 +1,196 @@
+"""One A3C worker process: act in its own environment, learn, update the shared model.
+
+The entry point :func:`worker_main` is a module-level function so that it can be pickled
+under the ``spawn`` start method (notebooks cannot pass functions defined in ``__main__``).
+
+Explained in notebooks/01_a3c_basics.ipynb (section "The worker loop").
+"""
+
+from __future__ import annotations
+
+import signal
+import time
+import traceback
+from typing import Any
+
+import numpy as np
+import torch
+
+from a3cmem_lib.agent.losses import actor_critic_loss
+from a3cmem_lib.agent.model import ActorCritic
+from a3cmem_lib.agent.returns import gae_advantages
+from a3cmem_lib.training.config import TrainConfig
+from a3cmem_lib.training.envs import make_env, space_sizes
+
+# Messages on the worker -> parent queue (tuples, first item is the kind):
+#   ("episodes", worker_id, [(return, length, global_step, wall_time), ...])
+#   ("done", worker_id)
+#   ("error", worker_id, formatted_traceback)
+EPISODES, DONE, ERROR = "episodes", "done", "error"
+
+
+def worker_main(
+    worker_id: int,
+    config: TrainConfig,
+    shared_model: ActorCritic,
+    optimizer: torch.optim.Optimizer,
+    global_step: Any,
+    stop_event: Any,
+    queue: Any,
+    start_time: float,
+    seed_offset: int,
+) -> None:
+    """Process entry point: run :func:`run_worker` and report how it ended on ``queue``.
+
+    Args:
+        worker_id: 0-based index of this worker.
+        config: the run's configuration.
+        shared_model: the global model; its parameters live in shared memory.
+        optimizer: the shared optimizer over ``shared_model``'s parameters.
+        global_step: a ``multiprocessing.Value("q")`` counting environment steps of all workers.
+        stop_event: a ``multiprocessing.Event``; the parent sets it to stop the workers.
+        queue: a ``multiprocessing.Queue`` of messages to the parent (see the module source).
+        start_time: ``time.monotonic()`` when training started; wall times are relative to it.
+        seed_offset: added to the worker seed (non-zero when resuming from a checkpoint).
+    """
+    # Ctrl-C reaches the whole process group; the parent alone handles it and stops us.
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    try:
+        run_worker(
+            worker_id,
+            config,
+            shared_model,
+            optimizer,
+            global_step,
+            stop_event,
+            queue,
+            start_time,
+            seed_offset,
+        )
+    except BaseException:
+        queue.put((ERROR, worker_id, traceback.format_exc()))
+    else:
+        queue.put((DONE, worker_id))
+
+
+def run_worker(
+    worker_id: int,
+    config: TrainConfig,
+    shared_model: ActorCritic,
+    optimizer: torch.optim.Optimizer,
+    global_step: Any,
+    stop_event: Any,
+    queue: Any,
+    start_time: float,
+    seed_offset: int = 0,
+) -> None:
+    """The A3C worker loop (Mnih et al., 2016, Algorithm S3), until the step budget is spent.
+
+    Each iteration: copy the global weights into the local model, act ``t_max`` steps, compute
+    GAE advantages and lambda-return targets for the rollout in one batched forward pass,
+    back-propagate, clip, and apply the local gradients to the shared model with the shared
+    optimizer, without a lock (Hogwild!, Recht et al., 2011).
+    """
+    torch.set_num_threads(1)
+    seed = config.seed + worker_id + seed_offset
+    torch.manual_seed(seed)
+    env = make_env(config.env_id)
+    env.action_space.seed(seed)
+    obs_dim, n_actions = space_sizes(env)
+    local_model = config.build_model(obs_dim, n_actions)
+    local_params = list(local_model.parameters())
+    shared_params = list(shared_model.parameters())
+
+    t_max = config.t_max
+    # Rows 0..t_max-1: states acted in; row t_max: the state after the rollout; further rows:
+    # final observations of episodes truncated inside the rollout (bootstrap states).
+    obs_rows = np.zeros((2 * t_max + 1, obs_dim), dtype=np.float32)
+    actions = np.zeros(t_max, dtype=np.int64)
+    rewards = np.zeros(t_max, dtype=np.float64)
+    terminated = np.zeros(t_max, dtype=bool)
+    truncated = np.zeros(t_max, dtype=bool)
+    next_row = np.zeros(t_max, dtype=np.int64)
+
+    obs, _ = env.reset(seed=seed)
+    episode_return, episode_length = 0.0, 0
+    try:
+        while not stop_event.is_set() and global_step.value < config.total_steps:
+            with torch.no_grad():
+                for local, shared in zip(local_params, shared_params, strict=True):
+                    local.copy_(shared)
+
+            # ALGO LOGIC: act t_max steps with the current policy.
+            finished: list[tuple[float, int, int]] = []
+            n_rows = t_max + 1
+            with torch.no_grad():
+                for t in range(t_max):
+                    obs_rows[t] = obs
+                    logits, _ = local_model(torch.from_numpy(obs_rows[t : t + 1]))
+                    action = int(torch.multinomial(logits.softmax(-1), 1))
+                    obs, reward, term, trunc, _ = env.step(action)
+                    actions[t], rewards[t] = action, reward
+                    terminated[t], truncated[t] = term, trunc
+                    next_row[t] = t + 1
+                    episode_return += float(reward)
+                    episode_length += 1
+                    if term or trunc:
+                        if trunc and not term:
+                            # Bootstrap from the episode's true last state, not the reset one.
+                            obs_rows[n_rows] = obs
+                            next_row[t] = n_rows
+                            n_rows += 1
+                        finished.append((episode_return, episode_length, t))
+                        episode_return, episode_length = 0.0, 0
+                        obs, _ = env.reset()
+            obs_rows[t_max] = obs
+
+            # ALGO LOGIC: targets and loss from one batched forward pass over the rollout.
+            logits, values = local_model(torch.from_numpy(obs_rows[:n_rows]))
+            row_values = values.detach().numpy()
+            advantages = gae_advantages(
+                rewards,
+                row_values[:t_max],
+                row_values[next_row],
+                terminated,
+                truncated & ~terminated,
+                config.gamma,
+                config.gae_lambda,
+            )
+            value_targets = advantages + row_values[:t_max]
+            loss = actor_critic_loss(
+                logits[:t_max],
+                values[:t_max],
+                torch.from_numpy(actions),
+                torch.from_numpy(advantages),
+                torch.from_numpy(value_targets),
+                value_coef=config.value_coef,
+                entropy_coef=config.entropy_coef,
+            )
+            local_model.zero_grad()
+            loss.total.backward()
+            torch.nn.utils.clip_grad_norm_(local_params, config.max_grad_norm)
+
+            # ALGO LOGIC: Hogwild update. The shared parameters' .grad attributes are private
+            # to this process, so pointing them at the local gradients is enough.
+            with global_step.get_lock():
+                global_step.value += t_max
+                step_now = global_step.value
+            if config.anneal_lr:
+                fraction_left = max(0.0, 1.0 - (step_now - t_max) / config.total_steps)
+                for group in optimizer.param_groups:
+                    group["lr"] = config.learning_rate * fraction_left
+            for local, shared in zip(local_params, shared_params, strict=True):
+                shared.grad = local.grad
+            optimizer.step()
+
+            if finished:
+                now = time.monotonic() - start_time
+                queue.put(
+                    (
+                        EPISODES,
+                        worker_id,
+                        [(ret, length, step_now - (t_max - 1 - t), now) for ret, length, t in finished],
+                    )
+                )
+    finally:
+        env.close()
