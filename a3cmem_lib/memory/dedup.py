@@ -154,7 +154,8 @@ class DedupBuffer:
 
     def _new_priorities(self, priorities: Any, count: int, argument: str) -> np.ndarray | None:
         if self.prioritized:
-            return self.buffer._new_priorities(priorities, count, argument)
+            # a copy: _admit raises duplicates' priorities in place, never in the caller's array
+            return self.buffer._new_priorities(priorities, count, argument).copy()
         if priorities is not None:
             raise TypeError(f"{argument} needs a PrioritizedReplayBuffer inside DedupBuffer")
         return None

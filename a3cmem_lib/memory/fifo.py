@@ -102,8 +102,7 @@ class FIFOBuffer:
         batch_size = check_positive_int("batch_size", batch_size)
         if batch_size > self._size:
             raise ValueError(
-                f"batch_size must be <= the number of stored items ({self._size}), "
-                f"got {batch_size}"
+                f"batch_size must be <= the number of stored items ({self._size}), got {batch_size}"
             )
         return batch_size
 

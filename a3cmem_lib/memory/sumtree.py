@@ -4,11 +4,18 @@ Explained in ``notebooks/03_prioritized_replay.ipynb``, where the tree is drawn.
 
 Layout. A textbook sum-tree is binary: every node holds the sum of its two children, so a
 search walks log2(n) levels. In numpy each level is one round of vectorised operations over
-the whole batch, and the cost of a round is dominated by its fixed overhead, not its width.
-So we use a *wide* tree: every node has ``branching`` children (16 by default), stored
-level by level in flat arrays; a million leaves need 5 levels instead of 20. A search step
-gathers the ``branching`` children of every node in the batch with one fancy index, takes
-their running sum (``cumsum``) and counts how many running sums lie at or below the target.
+the whole batch, and a round costs about the same whether it handles 2 or 16 numbers per
+node: its fixed overhead dominates. So the tree here is *wide* and *short*:
+
+- every node has ``branching`` children (16 by default), stored level by level in flat
+  arrays, so the children of node ``i`` are the contiguous block ``[i*k, (i+1)*k)``;
+- the top level (at most ``top_size`` nodes) is kept as one running-sum array and searched
+  with a single ``np.searchsorted``; refreshing it costs one ``np.cumsum`` per update call.
+
+A million leaves then need one ``searchsorted`` and two rounds of 16-wide steps, instead of
+twenty binary levels. A 16-wide step gathers the children of every node in the batch with
+one fancy index, forms their running sums with one small matrix product, and counts how
+many running sums lie at or below the target.
 """
 
 from __future__ import annotations
@@ -21,44 +28,55 @@ from .checks import check_indices, check_positive_int, check_priorities
 
 
 class SumTree:
-    """A complete ``branching``-ary tree whose leaves hold non-negative values.
+    """A wide tree over ``capacity`` non-negative leaf values.
 
-    Every internal node holds the sum of its children, so the root holds the total, and
+    Every internal node holds the sum of its children, so the top holds the total, and
     finding the leaf where a running (prefix) sum crosses a target takes one step per level.
-    The tree also keeps the minimum over the leaves that were written (prioritized replay
-    needs it to normalise its importance-sampling weights).
+    The tree also keeps the minimum over the leaves written so far (prioritized replay needs
+    it to normalise its importance-sampling weights).
 
     Args:
         capacity: number of leaves, ``>= 1``.
         branching: children per node, ``>= 2`` (2 gives the classic binary tree).
+        top_size: largest number of nodes in the top level, searched as one running-sum
+            array, ``>= 1`` (1 gives a classic tree with a single root).
 
-    All operations are vectorised over a batch of n indices and cost O(n log capacity) with
-    one numpy call per level, no Python loop over the batch.
+    Costs, for a batch of n indices: O(n · log_k(capacity / top_size) + top_size) with one
+    numpy call per level and no Python loop over the batch; the top-level term is a single
+    vectorised pass over at most ``top_size`` (4096) numbers.
     """
 
-    def __init__(self, capacity: int, *, branching: int = 16) -> None:
+    def __init__(self, capacity: int, *, branching: int = 16, top_size: int = 4096) -> None:
         self.capacity = check_positive_int("capacity", capacity)
         self.branching = check_positive_int("branching", branching)
         if self.branching < 2:
             raise ValueError(f"branching must be an integer >= 2, got {branching}")
-        depth = 0
-        while self.branching**depth < self.capacity:
+        self.top_size = check_positive_int("top_size", top_size)
+        k = self.branching
+        depth = 0  # levels below the top
+        while -(-self.capacity // k**depth) > self.top_size:
             depth += 1
         self.depth = depth
-        # Level d has branching**d nodes; level `depth` holds the leaves (padded with zeros).
-        self._sums = [np.zeros(self.branching**d) for d in range(depth + 1)]
-        self._mins = [np.full(self.branching**d, np.inf) for d in range(depth + 1)]
+        top = -(-self.capacity // k**depth)
+        # Level 0 is the top (``top`` nodes); level ``depth`` holds the leaves, zero-padded.
+        self._sums = [np.zeros(top * k**level) for level in range(depth + 1)]
+        self._mins = [np.full(top * k**level, np.inf) for level in range(depth + 1)]
+        self._top_running = np.zeros(top + 1)  # [0, s_0, s_0 + s_1, ...]
+        self._min = np.inf
+        # Row j sums the first j children: (prefix @ children.T)[j] = sum(children[:j]).
+        self._prefix = np.tril(np.ones((k + 1, k)), -1)
+        self._ones = np.ones(k)
 
     # -- reading ---------------------------------------------------------------------------
     @property
     def total(self) -> float:
         """The sum of all leaf values."""
-        return float(self._sums[0][0])
+        return float(self._top_running[-1])
 
     @property
     def min(self) -> float:
         """The smallest value among the leaves written so far (``inf`` if none)."""
-        return float(self._mins[0][0])
+        return self._min
 
     @property
     def leaves(self) -> np.ndarray:
@@ -94,14 +112,22 @@ class SumTree:
         for level in range(self.depth - 1, -1, -1):
             nodes = nodes // k
             # Recompute each parent from its children (no running deltas: no drift).
-            self._sums[level][nodes] = self._sums[level + 1].reshape(-1, k)[nodes].sum(axis=1)
-            self._mins[level][nodes] = self._mins[level + 1].reshape(-1, k)[nodes].min(axis=1)
+            children = self._sums[level + 1].reshape(-1, k).take(nodes, axis=0)  # (n, k)
+            self._sums[level][nodes] = children @ self._ones
+            # A minimum over the leading axis of a contiguous (k, n) array is k-1 fast
+            # vector operations; over the trailing axis of (n, k) it is n slow short loops.
+            children = self._mins[level + 1].reshape(-1, k).take(nodes, axis=0)
+            self._mins[level][nodes] = np.minimum.reduce(np.ascontiguousarray(children.T))
+        np.cumsum(self._sums[0], out=self._top_running[1:])
+        self._min = float(self._mins[0].min())
 
     def clear(self) -> None:
         """Set every leaf back to empty (sum 0, no minimum)."""
         for sums, mins in zip(self._sums, self._mins, strict=True):
             sums.fill(0.0)
             mins.fill(np.inf)
+        self._top_running.fill(0.0)
+        self._min = np.inf
 
     # -- searching -------------------------------------------------------------------------
     def find(self, prefix_sums: Any) -> np.ndarray:
@@ -123,15 +149,19 @@ class SumTree:
     def find_unchecked(self, targets: np.ndarray) -> np.ndarray:
         """:meth:`find` for validated targets (float64 (n,)); ``targets`` is overwritten."""
         k = self.branching
-        nodes = np.zeros(len(targets), dtype=np.int64)
+        running = self._top_running
+        # A target must stay below the total; rounding may push it to the edge. Then the
+        # running sum rises at the chosen node, so that node has a positive sum.
+        np.minimum(targets, running[-1] * (1.0 - 1e-12), out=targets)
+        nodes = np.searchsorted(running[1:], targets, side="right")
+        targets -= running[nodes]
+        columns = np.arange(len(targets))
         for level in range(1, self.depth + 1):
-            children = self._sums[level].reshape(-1, k)[nodes]  # (n, k)
-            running = np.cumsum(children, axis=1)
-            # A target must stay below its node's sum; rounding may push it to the edge.
-            np.minimum(targets, running[:, -1] * (1.0 - 1e-12), out=targets)
-            child = np.count_nonzero(running <= targets[:, None], axis=1)
-            before = np.take_along_axis(running, np.maximum(child - 1, 0)[:, None], axis=1)[:, 0]
-            targets -= np.where(child > 0, before, 0.0)
+            children = self._sums[level].reshape(-1, k).take(nodes, axis=0)  # (n, k)
+            running = self._prefix @ children.T  # (k + 1, n): sums of the first j children
+            np.minimum(targets, running[k] * (1.0 - 1e-12), out=targets)
+            child = np.add.reduce(running[1:] <= targets, axis=0, dtype=np.int64)
+            targets -= running.ravel()[child * len(targets) + columns]
             nodes = nodes * k + child
         return nodes
 
@@ -140,15 +170,17 @@ class SumTree:
         return {
             "capacity": self.capacity,
             "branching": self.branching,
+            "top_size": self.top_size,
             "leaves": self._sums[-1][: self.capacity].copy(),
             "written": np.isfinite(self._mins[-1][: self.capacity]),
         }
 
     def load_state_dict(self, state: dict[str, Any]) -> None:
-        if state["capacity"] != self.capacity or state["branching"] != self.branching:
+        shape = (state["capacity"], state["branching"], state["top_size"])
+        if shape != (self.capacity, self.branching, self.top_size):
             raise ValueError(
-                f"state_dict is for capacity {state['capacity']}, branching "
-                f"{state['branching']}; this tree has {self.capacity}, {self.branching}"
+                f"state_dict is for (capacity, branching, top_size) = {shape}; this tree has "
+                f"{(self.capacity, self.branching, self.top_size)}"
             )
         self.clear()
         written = np.flatnonzero(state["written"])
