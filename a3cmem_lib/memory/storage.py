@@ -84,6 +84,14 @@ def _weak_scalar_fits(value: Any, dtype: np.dtype) -> bool:
     return False
 
 
+def _weak_scalar_array(value: Any, dtype: np.dtype, what: str) -> np.ndarray:
+    """A Python scalar as a 0-d array of ``dtype``, refusing values the dtype cannot hold."""
+    try:
+        return np.asarray(value, dtype=dtype)
+    except OverflowError as error:
+        raise ValueError(f"{what} = {value} does not fit the stored dtype {dtype}") from error
+
+
 def _dtype_fits(source: np.dtype, target: np.dtype) -> bool:
     """A value may go into a column when no information is lost and its kind is the same
     (float32 into float64 is fine; float64 into float32 or float into int is not)."""
@@ -137,11 +145,11 @@ class ColumnStorage:
         Raises ``TypeError`` for a different structure or dtype and ``ValueError`` for a
         different shape, before anything is written.
         """
-        layout, values = self._layout_of(item, batched, argument)
         if self.layout is None:
+            _, values = self._layout_of(item, batched, argument)
             arrays = [np.asarray(value) for value in values]
         else:
-            arrays = self._conform(layout, values, batched, argument)
+            arrays = self._conform(item, batched, argument)
         count = 1
         if batched:
             lengths = {array.shape[0] for array in arrays}
@@ -153,36 +161,43 @@ class ColumnStorage:
             count = lengths.pop()
         return arrays, count
 
-    def _conform(self, layout: _Layout, values: list[Any], batched: bool, argument: str) -> list:
+    def _conform(self, item: Any, batched: bool, argument: str) -> list[np.ndarray]:
+        """The fields of ``item`` as arrays of the stored dtypes, or an error saying why not."""
         stored = self.layout
         assert stored is not None
-        if layout.container is not stored.container or layout.names != stored.names:
+        container, names, values = _split_fields(item, argument)
+        if container is not stored.container or names != stored.names:
             raise TypeError(
-                f"{argument} has structure {layout.describe()}, but this buffer stores "
-                f"{stored.describe()}"
+                f"{argument} is a {container.__name__} with fields {list(names)}, but this "
+                f"buffer stores {stored.describe()}"
             )
         arrays = []
-        for name, value, shape, dtype, stored_shape, stored_dtype in zip(
-            stored.names,
-            values,
-            layout.shapes,
-            layout.dtypes,
-            stored.shapes,
-            stored.dtypes,
-            strict=True,
+        for name, value, stored_shape, stored_dtype in zip(
+            names, values, stored.shapes, stored.dtypes, strict=True
         ):
+            array = np.asarray(value)
+            if batched and array.ndim == 0:
+                raise ValueError(
+                    f"{argument} field {name!r} must have a leading batch axis, got a scalar"
+                )
+            shape = array.shape[1:] if batched else array.shape
             if shape != stored_shape:
                 what = "per-item shape" if batched else "shape"
                 raise ValueError(
                     f"{argument} field {name!r} has {what} {shape}, but this buffer stores "
                     f"{stored_shape}"
                 )
-            if not (_weak_scalar_fits(value, stored_dtype) or _dtype_fits(dtype, stored_dtype)):
-                raise TypeError(
-                    f"{argument} field {name!r} has dtype {dtype}, which does not fit the "
-                    f"stored dtype {stored_dtype} without loss"
-                )
-            arrays.append(np.asarray(value, dtype=stored_dtype))
+            if array.dtype != stored_dtype:
+                if _weak_scalar_fits(value, stored_dtype):
+                    array = _weak_scalar_array(value, stored_dtype, f"{argument} field {name!r}")
+                elif _dtype_fits(array.dtype, stored_dtype):
+                    array = array.astype(stored_dtype)
+                else:
+                    raise TypeError(
+                        f"{argument} field {name!r} has dtype {array.dtype}, which does not fit "
+                        f"the stored dtype {stored_dtype} without loss"
+                    )
+            arrays.append(array)
         return arrays
 
     # -- reading and writing ---------------------------------------------------------------
