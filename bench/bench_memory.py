@@ -20,7 +20,6 @@ import importlib.util
 import json
 import platform
 import statistics
-import sys
 import time
 from collections.abc import Callable
 from datetime import datetime, timezone
@@ -28,14 +27,12 @@ from pathlib import Path
 
 import numpy as np
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-from seed_buffers import (  # noqa: E402
+from a3cmem_lib.memory import FIFOBuffer, PrioritizedReplayBuffer, Transition
+from a3cmem_lib.teaching.seed_buffers import (
     FixedSeedFIFOBuffer,
     SeedFIFOBuffer,
     SeedPrioritizedReplayBuffer,
 )
-
-from a3cmem_lib.memory import FIFOBuffer, PrioritizedReplayBuffer, Transition  # noqa: E402
 
 RESULTS = Path(__file__).resolve().parent / "results"
 BATCH = 256

@@ -1,4 +1,7 @@
-"""The seed's replay buffers (../shared/seed), kept only as the benchmark's baseline.
+"""The seed's replay buffers (``shared/seed``), kept as a baseline to show and to time.
+
+Chapter 02 shows the FIFO failing and chapter 03 times the O(n) prioritized sampler against
+the sum-tree; ``bench/bench_memory.py`` times all of them. Nothing else may use them.
 
 ``SeedFIFOBuffer`` and ``SeedPrioritizedReplayBuffer`` are the seed's code as written.
 ``SeedFIFOBuffer.sample`` raises on any buffer of transition tuples: ``np.random.choice``

@@ -1,0 +1,38 @@
+"""Automatic checks for the notebooks' exercises (one ``check_*`` function per exercise).
+
+Each check runs the reader's code on small cases with known answers. It prints a one-line
+pass message, or raises :class:`ExerciseCheckError` whose message says what went wrong and
+what was expected, so a classroom sees a clear pass/fail in the cell's output.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+
+class ExerciseCheckError(AssertionError):
+    """An exercise check failed; the message says which case and what was expected."""
+
+
+def run_checks(name: str, cases: list[tuple[str, Callable[[], Any]]]) -> None:
+    """Run ``cases`` (description, callable raising AssertionError on failure) in order.
+
+    A ``NotImplementedError`` (the student copy's placeholder) and any other exception are
+    reported as a failed check naming the case; the first failure stops the check.
+    """
+    for description, case in cases:
+        try:
+            case()
+        except NotImplementedError:
+            raise ExerciseCheckError(
+                f"✗ {name}: not implemented yet — replace `raise NotImplementedError()` "
+                "with your code."
+            ) from None
+        except AssertionError as error:
+            raise ExerciseCheckError(f"✗ {name} failed on {description}: {error}") from None
+        except Exception as error:  # the reader's code crashed: say where, keep the cause
+            raise ExerciseCheckError(
+                f"✗ {name} raised {type(error).__name__} on {description}: {error}"
+            ) from error
+    print(f"✓ {name} passed ({len(cases)} checks).")

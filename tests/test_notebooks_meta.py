@@ -1,0 +1,149 @@
+"""The textbook's promises that nbval alone does not check.
+
+- every link and badge in the README and the notebooks points at a file of this repository;
+- every chapter opens with a Colab badge for itself and the standard setup cell, pinned to a
+  commit that exists;
+- every exercise's check passes on the solution and fails on the student version;
+- notebooks are committed with outputs and without errors.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import subprocess
+import sys
+from pathlib import Path
+from urllib.parse import unquote
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT / "tools"))
+from make_student_notebooks import strip_solutions  # noqa: E402
+
+from a3cmem_lib.exercises import ExerciseCheckError  # noqa: E402
+
+CHAPTERS = sorted((ROOT / "notebooks").glob("[0-9][0-9]_*.ipynb"))
+REPO = "a3cmem/a3cmem"
+LINK = re.compile(r"\]\(([^)\s]+)\)|href=\"([^\"]+)\"|src=\"([^\"]+)\"")
+COLAB = re.compile(rf"https://colab\.research\.google\.com/github/{REPO}/blob/[^/]+/(\S+)")
+BINDER = re.compile(rf"https://mybinder\.org/v2/gh/{REPO}/[^?\s]+(?:\?labpath=(\S+))?")
+PIN = re.compile(rf"git\+https://github\.com/{REPO}(?:\.git)?@([0-9a-f]{{7,40}})")
+
+
+def load(path: Path) -> dict:
+    return json.loads(path.read_text())
+
+
+def source(cell: dict) -> str:
+    return "".join(cell["source"])
+
+
+def links_in(text: str) -> list[str]:
+    return [next(group for group in match.groups() if group) for match in LINK.finditer(text)]
+
+
+def repository_path(link: str, base: Path) -> Path | None:
+    """The repository file a link points at, or None for links outside the repository."""
+    for pattern in (COLAB, BINDER):
+        match = pattern.match(link)
+        if match:
+            return ROOT / unquote(match.group(1)) if match.group(1) else ROOT
+    if re.match(r"^[a-z]+:", link) or link.startswith("#"):
+        return None  # another site, or an anchor in the same page
+    return (base / unquote(link.split("#")[0])).resolve()
+
+
+def documents() -> list[tuple[Path, str]]:
+    docs = [(ROOT / "README.md", (ROOT / "README.md").read_text())]
+    docs += [
+        (ROOT / "notebooks/CHAPTER_GUIDE.md", (ROOT / "notebooks/CHAPTER_GUIDE.md").read_text())
+    ]
+    for path in CHAPTERS:
+        text = "\n".join(
+            source(cell) for cell in load(path)["cells"] if cell["cell_type"] == "markdown"
+        )
+        docs.append((path, text))
+    return docs
+
+
+@pytest.mark.parametrize("path, text", documents(), ids=lambda value: getattr(value, "name", ""))
+def test_links_point_into_the_repository(path: Path, text: str) -> None:
+    missing = []
+    for link in links_in(text):
+        target = repository_path(link, path.parent)
+        if target is not None and "NN_name" not in link and not target.exists():
+            missing.append(link)
+    assert not missing, f"{path.name} links to paths that do not exist: {missing}"
+
+
+def test_link_checker_catches_a_missing_file() -> None:
+    text = f"[x](https://colab.research.google.com/github/{REPO}/blob/main/notebooks/99_gone.ipynb)"
+    target = repository_path(links_in(text)[0], ROOT)
+    assert target is not None and not target.exists()
+
+
+@pytest.mark.parametrize("path", CHAPTERS, ids=lambda path: path.name)
+def test_chapter_opens_with_badge_and_setup_cell(path: Path) -> None:
+    cells = load(path)["cells"]
+    title = source(cells[0])
+    colab = [COLAB.match(link) for link in links_in(title)]
+    assert any(match and match.group(1) == f"notebooks/{path.name}" for match in colab), (
+        f"{path.name}: the first cell needs a Colab badge pointing at notebooks/{path.name}"
+    )
+    setup = source(next(cell for cell in cells if cell["cell_type"] == "code"))
+    assert 'find_spec("a3cmem_lib") is None' in setup
+    assert "enable_custom_widget_manager" in setup
+    pin = PIN.search(setup)
+    assert pin, f"{path.name}: the setup cell must install a3cmem pinned to a commit"
+    if (ROOT / ".git").exists():
+        known = subprocess.run(
+            ["git", "cat-file", "-e", pin.group(1) + "^{commit}"], cwd=ROOT, capture_output=True
+        )
+        assert known.returncode == 0, f"{path.name}: pinned commit {pin.group(1)} is unknown"
+
+
+@pytest.mark.parametrize("path", CHAPTERS, ids=lambda path: path.name)
+def test_chapter_is_committed_with_outputs_and_no_errors(path: Path) -> None:
+    code = [cell for cell in load(path)["cells"] if cell["cell_type"] == "code"]
+    assert any(cell["outputs"] for cell in code), f"{path.name} has no outputs"
+    errors = [o for cell in code for o in cell["outputs"] if o.get("output_type") == "error"]
+    assert not errors, f"{path.name} was committed with an error output"
+
+
+def exercises() -> list[tuple[str, str, str]]:
+    """(id, solution cell, check cell) for every exercise in every chapter."""
+    found = []
+    for path in CHAPTERS:
+        code = [source(cell) for cell in load(path)["cells"] if cell["cell_type"] == "code"]
+        for index, text in enumerate(code):
+            if "### BEGIN SOLUTION" in text:
+                assert index + 1 < len(code), f"{path.name}: exercise without a check cell"
+                found.append((f"{path.stem}[{index}]", text, code[index + 1]))
+    return found
+
+
+@pytest.mark.parametrize("name, solution, check", exercises(), ids=lambda value: value[:40])
+def test_exercise_check_passes_on_solution_and_fails_on_stub(
+    name: str, solution: str, check: str, capsys: pytest.CaptureFixture
+) -> None:
+    assert "check_" in check, f"{name}: the cell after a solution must call a check"
+    namespace: dict = {}
+    exec(compile(solution + "\n" + check, name, "exec"), namespace)  # noqa: S102
+    assert "passed" in capsys.readouterr().out
+    student: dict = {}
+    with pytest.raises(ExerciseCheckError, match="not implemented"):
+        exec(compile(strip_solutions(solution) + "\n" + check, name, "exec"), student)  # noqa: S102
+
+
+def test_student_version_replaces_solution_and_drops_hidden_tests() -> None:
+    cell = (
+        "def f(x):\n    ### BEGIN SOLUTION\n    return 2 * x\n    ### END SOLUTION\n"
+        "### BEGIN HIDDEN TESTS\nassert f(1) == 2\n### END HIDDEN TESTS\n"
+    )
+    student = strip_solutions(cell)
+    assert "return 2 * x" not in student and "assert" not in student
+    assert "    raise NotImplementedError()" in student
+    with pytest.raises(ValueError, match="unclosed"):
+        strip_solutions("### BEGIN SOLUTION\nx = 1\n")
