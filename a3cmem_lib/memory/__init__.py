@@ -3,7 +3,7 @@
 Explained in notebooks 02 (FIFO), 03 (prioritized replay) and 04 (deduplication).
 """
 
-from .dedup import DedupBuffer
+from .dedup import DedupBuffer, hash_fields
 from .fifo import FIFOBuffer
 from .prioritized import PrioritizedReplayBuffer, anneal_beta
 from .storage import Transition
@@ -16,4 +16,5 @@ __all__ = [
     "SumTree",
     "Transition",
     "anneal_beta",
+    "hash_fields",
 ]

@@ -6,7 +6,7 @@ Explained in ``notebooks/04_deduplication.ipynb``.
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Callable, Hashable
+from collections.abc import Callable, Hashable, Iterable
 from typing import Any
 
 import numpy as np
@@ -106,15 +106,7 @@ class DedupBuffer:
         if self.key is not None:
             return self.key(item)
         values = item.values() if isinstance(item, dict) else item
-        digest = hashlib.blake2b(digest_size=16)
-        for value in values:
-            array = np.asarray(value)
-            if self.decimals is not None and array.dtype.kind == "f":
-                # + 0.0 turns -0.0 into 0.0, so rounding both sides of zero gives one key
-                array = np.round(array, self.decimals) + 0.0
-            digest.update(f"{array.dtype.str}{array.shape}".encode())
-            digest.update(np.ascontiguousarray(array).tobytes())
-        return digest.digest()
+        return hash_fields(values, self.decimals)
 
     # -- adding items ----------------------------------------------------------------------
     def push(self, item: Any, priority: float | None = None) -> int | None:
@@ -222,6 +214,24 @@ class DedupBuffer:
         self._stored_total = int(state["stored_total"])
         self._key_at = list(state["key_at"])
         self._slot_of = {key: slot for slot, key in enumerate(self._key_at) if key is not None}
+
+
+def hash_fields(values: Iterable[Any], decimals: int | None = None) -> bytes:
+    """A 128-bit key of array-like ``values``: their dtypes, shapes and bytes.
+
+    With ``decimals``, float values are rounded first, so near-equal values share a key
+    (``-0.0`` and ``0.0`` too). This is :class:`DedupBuffer`'s default key; custom keys can
+    call it on the fields they select.
+    """
+    digest = hashlib.blake2b(digest_size=16)
+    for value in values:
+        array = np.asarray(value)
+        if decimals is not None and array.dtype.kind == "f":
+            # + 0.0 turns -0.0 into 0.0, so rounding both sides of zero gives one key
+            array = np.round(array, decimals) + 0.0
+        digest.update(f"{array.dtype.str}{array.shape}".encode())
+        digest.update(np.ascontiguousarray(array).tobytes())
+    return digest.digest()
 
 
 def _record_like(template: Any, fields: list[Any]) -> Any:
