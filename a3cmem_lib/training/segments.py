@@ -1,0 +1,110 @@
+"""Segments: the unit of experience that workers push into the memory layer.
+
+A segment is up to ``length`` consecutive steps of *one* episode, padded to ``length``, with
+the behaviour policy's log-probability of every action (needed for the off-policy
+correction) and the observation after its last step (needed to bootstrap). ``length = 1``
+stores single transitions; longer segments let V-trace carry rewards back several steps.
+
+Explained in notebooks/05_async_training_with_memory.ipynb (section "What a worker pushes").
+"""
+
+from __future__ import annotations
+
+from typing import NamedTuple
+
+import numpy as np
+
+
+class Segment(NamedTuple):
+    """Up to ``T`` steps of one episode, oldest first, padded to ``T`` (``valid`` marks real steps).
+
+    Shapes for one segment (a batch sampled from a buffer adds a leading batch axis):
+    """
+
+    obs: np.ndarray
+    """(T, obs_dim) float32: the states acted in."""
+    actions: np.ndarray
+    """(T,) int64: the actions taken."""
+    rewards: np.ndarray
+    """(T,) float32: the rewards received."""
+    log_probs: np.ndarray
+    """(T,) float32: log μ(a_t|s_t) under the behaviour policy that acted."""
+    valid: np.ndarray
+    """(T,) bool: True for real steps, False for padding after the segment's last step."""
+    last_obs: np.ndarray
+    """(obs_dim,) float32: the state after the last real step (the bootstrap state)."""
+    terminated: np.ndarray
+    """() bool: the last real step ended the episode in a terminal state (no bootstrap)."""
+
+
+class SegmentRecorder:
+    """Collects steps into a :class:`Segment`; one recorder per worker, reused.
+
+    Args:
+        length: steps per segment ``T``, ``>= 1``.
+        obs_dim: length of an observation vector.
+    """
+
+    def __init__(self, length: int, obs_dim: int) -> None:
+        if length < 1:
+            raise ValueError(f"length must be >= 1, got {length}")
+        self.length = length
+        self.obs = np.zeros((length, obs_dim), dtype=np.float32)
+        self.actions = np.zeros(length, dtype=np.int64)
+        self.rewards = np.zeros(length, dtype=np.float32)
+        self.log_probs = np.zeros(length, dtype=np.float32)
+        self.size = 0
+
+    @property
+    def full(self) -> bool:
+        """Whether ``length`` steps are recorded (the segment must be finished)."""
+        return self.size == self.length
+
+    def add(self, obs: np.ndarray, action: int, reward: float, log_prob: float) -> None:
+        """Record one step: the state acted in, the action, its reward and log μ(action)."""
+        if self.full:
+            raise RuntimeError("the segment is full; call finish() first")
+        self.obs[self.size] = obs
+        self.actions[self.size] = action
+        self.rewards[self.size] = reward
+        self.log_probs[self.size] = log_prob
+        self.size += 1
+
+    def finish(self, last_obs: np.ndarray, terminated: bool) -> Segment:
+        """The recorded steps as a new :class:`Segment` (padding zeroed); starts a new one."""
+        if self.size == 0:
+            raise RuntimeError("cannot finish an empty segment")
+        valid = np.arange(self.length) < self.size
+        segment = Segment(
+            obs=np.where(valid[:, None], self.obs, 0.0).astype(np.float32),
+            actions=np.where(valid, self.actions, 0),
+            rewards=np.where(valid, self.rewards, 0.0).astype(np.float32),
+            log_probs=np.where(valid, self.log_probs, 0.0).astype(np.float32),
+            valid=valid,
+            last_obs=np.asarray(last_obs, dtype=np.float32).copy(),
+            terminated=np.array(bool(terminated)),
+        )
+        self.size = 0
+        return segment
+
+
+def segment_priority(td_errors: np.ndarray, valid: np.ndarray, eta: float = 0.9) -> np.ndarray:
+    """Replay priority of segments from their TD errors (R2D2, Kapturowski et al., 2019).
+
+    ``p = eta * max_t |δ_t| + (1 - eta) * mean_t |δ_t|`` over the valid steps: the maximum
+    keeps one surprising step from being averaged away, the mean adds how surprising the
+    whole segment is. For single transitions (T = 1) this is Ape-X's ``|δ|``.
+
+    Args:
+        td_errors: (..., T) TD errors, e.g. ``r + γ V(s') - V(s)`` or ``v_t - V(s_t)``.
+        valid: (..., T) bool mask of real steps (at least one per segment).
+        eta: weight of the maximum, in [0, 1].
+
+    Returns:
+        (...) float64 priorities, >= 0.
+    """
+    if not 0.0 <= eta <= 1.0:
+        raise ValueError(f"eta must be in [0, 1], got {eta!r}")
+    magnitude = np.where(valid, np.abs(np.asarray(td_errors, dtype=np.float64)), 0.0)
+    count = np.maximum(valid.sum(axis=-1), 1)
+    return eta * magnitude.max(axis=-1) + (1.0 - eta) * magnitude.sum(axis=-1) / count
