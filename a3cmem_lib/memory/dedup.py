@@ -189,6 +189,10 @@ class DedupBuffer:
         self._stored_total += len(row_at)
         if raised:
             self.buffer.update_priorities(list(raised), list(raised.values()))
+        if priorities is not None and len(priorities):
+            # As if pushed one by one: every offered priority counts towards the running
+            # maximum, also a duplicate's whose stored copy this batch then overwrites.
+            self.buffer.max_priority = max(self.buffer.max_priority, float(priorities.max()))
         return slots
 
     # -- housekeeping ----------------------------------------------------------------------

@@ -14,8 +14,8 @@ node: its fixed overhead dominates. So the tree here is *wide* and *short*:
 
 A million leaves then need one ``searchsorted`` and two rounds of 16-wide steps, instead of
 twenty binary levels. A 16-wide step gathers the children of every node in the batch with
-one fancy index, forms their running sums with one small matrix product, and counts how
-many running sums lie at or below the target.
+one fancy index, forms their running sums (16 vector additions over the whole batch), and
+counts how many running sums lie at or below the target.
 """
 
 from __future__ import annotations
@@ -63,9 +63,8 @@ class SumTree:
         self._mins = [np.full(top * k**level, np.inf) for level in range(depth + 1)]
         self._top_running = np.zeros(top + 1)  # [0, s_0, s_0 + s_1, ...]
         self._min = np.inf
-        # Row j sums the first j children: (prefix @ children.T)[j] = sum(children[:j]).
-        self._prefix = np.tril(np.ones((k + 1, k)), -1)
         self._ones = np.ones(k)
+        self._running = np.zeros((k + 1, 0))  # scratch for find, reused while n is unchanged
 
     # -- reading ---------------------------------------------------------------------------
     @property
@@ -155,13 +154,20 @@ class SumTree:
         np.minimum(targets, running[-1] * (1.0 - 1e-12), out=targets)
         nodes = np.searchsorted(running[1:], targets, side="right")
         targets -= running[nodes]
-        columns = np.arange(len(targets))
+        n = len(targets)
+        if self._running.shape[1] != n:
+            self._running = np.zeros((k + 1, n))
+        running = self._running  # row j: sum of the first j children; row 0 stays 0
+        columns = np.arange(n)
         for level in range(1, self.depth + 1):
-            children = self._sums[level].reshape(-1, k).take(nodes, axis=0)  # (n, k)
-            running = self._prefix @ children.T  # (k + 1, n): sums of the first j children
+            children = self._sums[level].reshape(-1, k).take(nodes, axis=0).T  # (k, n)
+            # Added in order, so each row is >= the one before it, exactly. (A matrix
+            # product is faster, but BLAS may round rows differently and break that.)
+            for j in range(k):
+                np.add(running[j], children[j], out=running[j + 1])
             np.minimum(targets, running[k] * (1.0 - 1e-12), out=targets)
             child = np.add.reduce(running[1:] <= targets, axis=0, dtype=np.int64)
-            targets -= running.ravel()[child * len(targets) + columns]
+            targets -= running.ravel()[child * n + columns]
             nodes = nodes * k + child
         return nodes
 

@@ -1,0 +1,71 @@
+"""Shared fixtures for the replay-memory tests: items that identify themselves by number, and
+a deep comparison of checkpoints (to prove that a failed call changed nothing).
+
+The fixtures are session-scoped (they hand out pure functions), so hypothesis tests can use them."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+import pytest
+
+from a3cmem_lib.memory import Transition
+
+OBS_DIM = 3
+
+
+def make_item(i: int) -> Transition:
+    """Item number ``i``: state float32 (3,) filled with ``i``, so ``state[0]`` names it."""
+    return Transition(
+        state=np.full(OBS_DIM, i, dtype=np.float32),
+        action=int(i % 4),
+        reward=float(i) / 2,
+        next_state=np.full(OBS_DIM, i + 1, dtype=np.float32),
+        done=bool(i % 5 == 0),
+    )
+
+
+def make_batch(ids: Any) -> Transition:
+    """Items ``ids`` batched along axis 0 (the same values as :func:`make_item`)."""
+    ids = np.asarray(ids, dtype=np.int64)
+    return Transition(
+        state=np.repeat(ids[:, None], OBS_DIM, axis=1).astype(np.float32),
+        action=ids % 4,
+        reward=ids / 2,
+        next_state=np.repeat(ids[:, None] + 1, OBS_DIM, axis=1).astype(np.float32),
+        done=ids % 5 == 0,
+    )
+
+
+def assert_same_state(a: Any, b: Any, path: str = "state") -> None:
+    """Recursively assert two checkpoints are equal, arrays bit-exact with the same dtype."""
+    if isinstance(a, np.ndarray) or isinstance(b, np.ndarray):
+        assert isinstance(a, np.ndarray) and isinstance(b, np.ndarray), path
+        assert a.dtype == b.dtype and a.shape == b.shape, path
+        assert a.tobytes() == b.tobytes(), path
+    elif isinstance(a, dict):
+        assert isinstance(b, dict) and a.keys() == b.keys(), path
+        for key in a:
+            assert_same_state(a[key], b[key], f"{path}[{key!r}]")
+    elif isinstance(a, (list, tuple)):
+        assert type(a) is type(b) and len(a) == len(b), path
+        for n, (x, y) in enumerate(zip(a, b, strict=True)):
+            assert_same_state(x, y, f"{path}[{n}]")
+    else:
+        assert a == b, f"{path}: {a!r} != {b!r}"
+
+
+@pytest.fixture(scope="session")
+def item():
+    return make_item
+
+
+@pytest.fixture(scope="session")
+def batch():
+    return make_batch
+
+
+@pytest.fixture(scope="session")
+def same_state():
+    return assert_same_state
