@@ -1,0 +1,110 @@
+"""Interactive widgets (ipywidgets 8) for the textbook.
+
+``priority_explorer`` is explained in ``notebooks/03_prioritized_replay.ipynb``: sliders for
+α and β redraw the sampling distribution P(i) and the importance-sampling weights w_i of a
+small buffer with fixed priorities. The picture is a PNG in an ``ipywidgets.Image``, which
+renders in JupyterLab, Binder and Colab (with its custom widget manager enabled).
+"""
+
+from __future__ import annotations
+
+import io
+from collections.abc import Sequence
+
+import ipywidgets as widgets
+import numpy as np
+from matplotlib.backends.backend_agg import FigureCanvasAgg
+from matplotlib.figure import Figure
+
+from ..memory import PrioritizedReplayBuffer
+from . import plots
+
+
+def sampling_distribution(
+    priorities: Sequence[float], alpha: float, beta: float, eps: float = 1e-6
+) -> tuple[np.ndarray, np.ndarray]:
+    """P(i) and w_i for every item of a buffer holding ``priorities``.
+
+    Explained in ``notebooks/03_prioritized_replay.ipynb``. P(i) comes from a
+    :class:`~a3cmem_lib.memory.PrioritizedReplayBuffer` filled with these priorities;
+    ``w_i = (N · P(i))^(-β) / max_k (N · P(k))^(-β)`` (Schaul et al., 2016, section 3.4),
+    the weight the buffer's ``sample`` returns whenever item i is drawn.
+
+    Returns:
+        probabilities, weights: float64 arrays (n,).
+    """
+    values = np.asarray(priorities, dtype=np.float64)
+    buffer = PrioritizedReplayBuffer(len(values), alpha=alpha, eps=eps)
+    buffer.extend((np.arange(len(values)),), priorities=values)
+    probabilities = buffer.probabilities()
+    n = len(values)
+    weights = (n * probabilities) ** (-beta) / (n * probabilities.min()) ** (-beta)
+    return probabilities, weights
+
+
+class PriorityExplorer(widgets.VBox):
+    """α and β sliders above a two-panel plot: P(i) (left) and w_i (right).
+
+    Attributes kept current for inspection and tests: ``alpha_slider``, ``beta_slider``,
+    ``probabilities`` and ``weights`` (float arrays (n,)), ``image`` (the PNG widget).
+    """
+
+    def __init__(self, priorities: Sequence[float], alpha: float = 0.6, beta: float = 0.4) -> None:
+        self.priorities = np.asarray(priorities, dtype=np.float64)
+        style = {"description_width": "initial"}
+        layout = widgets.Layout(width="45%")
+        self.alpha_slider = widgets.FloatSlider(
+            value=alpha,
+            min=0.0,
+            max=1.0,
+            step=0.05,
+            description="α (prioritization)",
+            continuous_update=False,
+            style=style,
+            layout=layout,
+        )
+        self.beta_slider = widgets.FloatSlider(
+            value=beta,
+            min=0.0,
+            max=1.0,
+            step=0.05,
+            description="β (IS correction)",
+            continuous_update=False,
+            style=style,
+            layout=layout,
+        )
+        self.image = widgets.Image(format="png")
+        self.summary = widgets.HTML()
+        super().__init__(
+            [widgets.HBox([self.alpha_slider, self.beta_slider]), self.image, self.summary]
+        )
+        self.alpha_slider.observe(self._redraw, names="value")
+        self.beta_slider.observe(self._redraw, names="value")
+        self._redraw()
+
+    def _redraw(self, change: object = None) -> None:
+        alpha, beta = self.alpha_slider.value, self.beta_slider.value
+        self.probabilities, self.weights = sampling_distribution(self.priorities, alpha, beta)
+        figure = Figure(figsize=(10, 2.8))
+        FigureCanvasAgg(figure)
+        plots.priority_panels(
+            self.priorities, [(alpha, beta, self.probabilities, self.weights)], figure=figure
+        )
+        png = io.BytesIO()
+        figure.savefig(png, format="png", dpi=80)
+        self.image.value = png.getvalue()
+        self.summary.value = (
+            f"largest P(i) = {self.probabilities.max():.3f} (uniform would be "
+            f"{1 / len(self.priorities):.3f}); smallest weight = {self.weights.min():.3f}"
+        )
+
+
+def priority_explorer(
+    priorities: Sequence[float], alpha: float = 0.6, beta: float = 0.4
+) -> PriorityExplorer:
+    """The interactive α/β explorer for a buffer of fixed ``priorities`` (a few to ~20).
+
+    Explained in ``notebooks/03_prioritized_replay.ipynb``. Display the returned widget
+    (last expression of a cell); move the sliders to redraw.
+    """
+    return PriorityExplorer(priorities, alpha=alpha, beta=beta)
