@@ -1,0 +1,24 @@
+"""Run every benchmark, one after the other (``make bench``).
+
+Each script writes its own results to ``bench/results/``; see the README for the tables.
+Benchmarks measure speed on the machine they run on and are never part of ``make test``.
+"""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+BENCH = Path(__file__).resolve().parent
+SCRIPTS = ["bench_memory.py", "bench_a3c_cartpole.py"]
+
+
+def main() -> None:
+    for script in SCRIPTS:
+        print(f"== {script}", flush=True)
+        subprocess.run([sys.executable, str(BENCH / script)], check=True)
+
+
+if __name__ == "__main__":
+    main()
