@@ -3,12 +3,14 @@
 Usage in a notebook: ``from a3cmem_lib.exercises import check_fifo; check_fifo(MyFIFO)``.
 """
 
+from .dedup import check_dedup_key
 from .fifo import check_fifo
 from .prioritized import check_importance_weights, check_stratified_targets
 from .runner import ExerciseCheckError, run_checks
 
 __all__ = [
     "ExerciseCheckError",
+    "check_dedup_key",
     "check_fifo",
     "check_importance_weights",
     "check_stratified_targets",
