@@ -18,7 +18,6 @@ from __future__ import annotations
 import argparse
 import importlib.util
 import json
-import platform
 import statistics
 import time
 from collections.abc import Callable
@@ -33,6 +32,7 @@ from a3cmem_lib.teaching.seed_buffers import (
     SeedFIFOBuffer,
     SeedPrioritizedReplayBuffer,
 )
+from a3cmem_lib.training.machine import describe_machine
 
 RESULTS = Path(__file__).resolve().parent / "results"
 BATCH = 256
@@ -250,33 +250,13 @@ def run(capacities: list[int], rounds: int, budget: float) -> dict:
 
 
 def machine() -> dict:
-    info = {
-        "python": platform.python_version(),
-        "numpy": np.__version__,
-        "machine": platform.machine(),
-        "processor": processor_name(),
-        "date": datetime.now(timezone.utc).strftime("%Y-%m-%d"),
-    }
+    info = describe_machine()
+    info["date"] = datetime.now(timezone.utc).strftime("%Y-%m-%d")
     if importlib.util.find_spec("cpprb"):
         from importlib.metadata import version
 
         info["cpprb"] = version("cpprb")
     return info
-
-
-def processor_name() -> str:
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                return line.split(":", 1)[1].strip()
-    except OSError:
-        pass
-    return platform.processor() or "unknown"
-
-
-def per_item_rate(seconds: float, op: str) -> float:
-    """Transitions per second: push moves 1 item per call, the rest move a batch."""
-    return (1 if op == "push" else BATCH) / seconds
 
 
 def markdown(results: dict, command: str) -> str:
@@ -285,7 +265,7 @@ def markdown(results: dict, command: str) -> str:
         "# Replay-memory throughput",
         "",
         f"Command: `{command}`  ",
-        f"Machine: {info['processor']} ({info['machine']}), Python {info['python']}, "
+        f"Machine: {info['processor']} ({info['cpus']} CPUs), Python {info['python']}, "
         f"numpy {info['numpy']}"
         + (f", cpprb {info['cpprb']}" if "cpprb" in info else "")
         + f"; {info['date']}.",

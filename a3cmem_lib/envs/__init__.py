@@ -2,9 +2,10 @@
 
 - ``a3cmem/GridWorld-v0``: :data:`~.gridworld.DEFAULT_MAP`, 5×5 with four walls and a pit;
   +1 at the goal, -1 in the pit, -0.01 for every other step; at most 50 steps per episode
-  (then ``truncated``). Optimal return 0.93 (8 steps).
+  (then ``truncated``). Optimal return 0.93 (8 steps); counted as solved at 0.9.
 - ``a3cmem/DeterministicFrozenLake-v0``: FrozenLake's 4×4 map without slipping; +1 at the
-  goal, 0 otherwise; at most 100 steps per episode. Optimal return 1.0 (6 steps).
+  goal, 0 otherwise; at most 100 steps per episode. Optimal return 1.0 (6 steps); counted as
+  solved at 0.9 (the ``reward_threshold`` of both specs).
 
 Both have one-hot float32 observations (the library's actor-critic needs vectors) and
 ``Discrete(4)`` actions. Make one after importing this package, or let gymnasium import it::
@@ -26,9 +27,10 @@ GRIDWORLD_ID = "a3cmem/GridWorld-v0"
 FROZEN_LAKE_ID = "a3cmem/DeterministicFrozenLake-v0"
 
 _REGISTRATIONS = {
-    GRIDWORLD_ID: {"max_episode_steps": 50, "kwargs": {}},
+    GRIDWORLD_ID: {"max_episode_steps": 50, "reward_threshold": 0.9, "kwargs": {}},
     FROZEN_LAKE_ID: {
         "max_episode_steps": 100,
+        "reward_threshold": 0.9,
         "kwargs": {"layout": FROZEN_LAKE_4X4, "pit_reward": 0.0, "step_penalty": 0.0},
     },
 }
