@@ -219,7 +219,8 @@ class ColumnStorage:
         """Gather the records at ``indices`` (int array, shape (batch,)) into one structure."""
         layout = self.layout
         assert layout is not None
-        fields = [column[indices] for column in self.columns]
+        # take(axis=0) gathers whole rows; plain fancy indexing of (n, 4) rows is ~3x slower
+        fields = [column.take(indices, axis=0) for column in self.columns]
         if layout.container is dict:
             return dict(zip(layout.names, fields, strict=True))
         if layout.container is tuple:
