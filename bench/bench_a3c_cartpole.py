@@ -126,6 +126,7 @@ def machine_info() -> dict:
     import stable_baselines3
 
     return {
+        "load_average_1_5_15_min": os.getloadavg(),
         "cpu": cpu,
         "cpu_count": os.cpu_count(),
         "platform": platform.platform(),
@@ -192,7 +193,9 @@ def write_markdown(report: dict, path: Path) -> None:
             f"Machine: {machine['cpu']}, {machine['cpu_count']} CPU cores, "
             f"{machine['platform']}; Python {machine['python']}, torch {machine['torch']}, "
             f"gymnasium {machine['gymnasium']}, stable-baselines3 "
-            f"{machine['stable_baselines3']}, numpy {machine['numpy']}.",
+            f"{machine['stable_baselines3']}, numpy {machine['numpy']}. Load average when the "
+            f"run finished (1/5/15 min): {machine['load_average_1_5_15_min']}; other jobs "
+            "sharing the machine slow whichever run they overlap, so compare the medians.",
             "",
         ]
     )

@@ -39,6 +39,7 @@ def actor_critic_loss(
     *,
     value_coef: float = 0.5,
     entropy_coef: float = 0.01,
+    weights: torch.Tensor | None = None,
 ) -> ActorCriticLoss:
     """A3C's loss for one rollout (Mnih et al., 2016, Algorithm S3 and section 4).
 
@@ -53,6 +54,8 @@ def actor_critic_loss(
         value_targets: ``(T,)`` regression targets for ``V(s_t)``, e.g. n-step returns.
         value_coef: weight of the value loss, >= 0.
         entropy_coef: weight of the entropy bonus, >= 0.
+        weights: optional ``(T,)`` non-negative per-step weights, e.g. prioritized replay's
+            importance-sampling weights; every term becomes ``mean_t(w_t * term_t)``.
 
     Returns:
         The loss terms; call ``.total.backward()``.
@@ -65,8 +68,15 @@ def actor_critic_loss(
         raise ValueError(f"entropy_coef must be >= 0, got {entropy_coef!r}")
     log_probs = F.log_softmax(logits, dim=-1)
     taken_log_probs = log_probs.gather(-1, actions.unsqueeze(-1)).squeeze(-1)
-    policy_loss = -(taken_log_probs * advantages.detach()).mean()
-    value_loss = 0.5 * (value_targets.detach() - values).pow(2).mean()
-    entropy = -(log_probs.exp() * log_probs).sum(-1).mean()
+    if weights is None:
+        weights = torch.ones_like(values)
+    elif weights.shape != values.shape:
+        raise ValueError(
+            f"weights must have shape {tuple(values.shape)}, got {tuple(weights.shape)}"
+        )
+    weights = weights.detach()
+    policy_loss = -(weights * taken_log_probs * advantages.detach()).mean()
+    value_loss = 0.5 * (weights * (value_targets.detach() - values).pow(2)).mean()
+    entropy = -(weights * (log_probs.exp() * log_probs).sum(-1)).mean()
     total = policy_loss + value_coef * value_loss - entropy_coef * entropy
     return ActorCriticLoss(total=total, policy=policy_loss, value=value_loss, entropy=entropy)

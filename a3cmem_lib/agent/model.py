@@ -43,7 +43,9 @@ class ActorCritic(nn.Module):
         if any(not isinstance(size, int) or size < 1 for size in hidden_sizes):
             raise ValueError(f"hidden_sizes must be ints >= 1, got {tuple(hidden_sizes)!r}")
         if activation not in _ACTIVATIONS:
-            raise ValueError(f"activation must be one of {sorted(_ACTIVATIONS)}, got {activation!r}")
+            raise ValueError(
+                f"activation must be one of {sorted(_ACTIVATIONS)}, got {activation!r}"
+            )
         layers: list[nn.Module] = []
         width = obs_dim
         for size in hidden_sizes:

@@ -4,6 +4,9 @@
 α and β redraw the sampling distribution P(i) and the importance-sampling weights w_i of a
 small buffer with fixed priorities. The picture is a PNG in an ``ipywidgets.Image``, which
 renders in JupyterLab, Binder and Colab (with its custom widget manager enabled).
+
+``advantage_explorer`` is explained in ``notebooks/01_a3c_basics.ipynb``: sliders for γ and
+λ redraw the GAE advantages of a fixed rollout that contains a termination and a truncation.
 """
 
 from __future__ import annotations
@@ -16,6 +19,7 @@ import numpy as np
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 
+from ..agent import gae_advantages
 from ..memory import PrioritizedReplayBuffer
 from . import plots
 
@@ -108,3 +112,105 @@ def priority_explorer(
     (last expression of a cell); move the sliders to redraw.
     """
     return PriorityExplorer(priorities, alpha=alpha, beta=beta)
+
+
+class AdvantageExplorer(widgets.VBox):
+    """γ and λ sliders above the rollout and its GAE advantages A_t.
+
+    Attributes kept current for inspection and tests: ``gamma_slider``, ``lambda_slider``,
+    ``advantages`` (float32 array (T,), from :func:`~a3cmem_lib.agent.gae_advantages`),
+    ``image`` (the PNG widget) and ``summary`` (HTML listing the advantages).
+    """
+
+    def __init__(
+        self,
+        rewards: Sequence[float],
+        values: Sequence[float],
+        next_values: Sequence[float],
+        terminated: Sequence[bool],
+        truncated: Sequence[bool],
+        gamma: float = 0.9,
+        gae_lambda: float = 0.95,
+    ) -> None:
+        self.rewards = np.asarray(rewards, dtype=np.float64)
+        self.values = np.asarray(values, dtype=np.float64)
+        self.next_values = np.asarray(next_values, dtype=np.float64)
+        self.terminated = np.asarray(terminated, dtype=bool)
+        self.truncated = np.asarray(truncated, dtype=bool)
+        style = {"description_width": "initial"}
+        layout = widgets.Layout(width="45%")
+        self.gamma_slider = widgets.FloatSlider(
+            value=gamma,
+            min=0.0,
+            max=1.0,
+            step=0.01,
+            description="γ (discount)",
+            continuous_update=False,
+            style=style,
+            layout=layout,
+        )
+        self.lambda_slider = widgets.FloatSlider(
+            value=gae_lambda,
+            min=0.0,
+            max=1.0,
+            step=0.05,
+            description="λ (GAE)",
+            continuous_update=False,
+            style=style,
+            layout=layout,
+        )
+        self.image = widgets.Image(format="png")
+        self.summary = widgets.HTML()
+        super().__init__(
+            [widgets.HBox([self.gamma_slider, self.lambda_slider]), self.image, self.summary]
+        )
+        self.gamma_slider.observe(self._redraw, names="value")
+        self.lambda_slider.observe(self._redraw, names="value")
+        self._redraw()
+
+    def _redraw(self, change: object = None) -> None:
+        gamma, gae_lambda = self.gamma_slider.value, self.lambda_slider.value
+        self.advantages = gae_advantages(
+            self.rewards,
+            self.values,
+            self.next_values,
+            self.terminated,
+            self.truncated,
+            gamma,
+            gae_lambda,
+        )
+        figure = Figure(figsize=(10, 5))
+        FigureCanvasAgg(figure)
+        plots.advantage_figure(
+            self.rewards,
+            self.values,
+            self.terminated,
+            self.truncated,
+            [(gamma, gae_lambda, self.advantages)],
+            figure=figure,
+        )
+        png = io.BytesIO()
+        figure.savefig(png, format="png", dpi=80)
+        self.image.value = png.getvalue()
+        listed = ", ".join(f"{value:+.2f}" for value in self.advantages)
+        self.summary.value = f"A_t for t = 0..{len(self.advantages) - 1}: {listed}"
+
+
+def advantage_explorer(
+    rewards: Sequence[float],
+    values: Sequence[float],
+    next_values: Sequence[float],
+    terminated: Sequence[bool],
+    truncated: Sequence[bool],
+    gamma: float = 0.9,
+    gae_lambda: float = 0.95,
+) -> AdvantageExplorer:
+    """The interactive γ/λ explorer of the GAE advantages of one fixed rollout.
+
+    Explained in ``notebooks/01_a3c_basics.ipynb``. The arrays are ``(T,)`` as for
+    :func:`~a3cmem_lib.agent.gae_advantages` (a few to ~20 steps read best). Display the
+    returned widget (last expression of a cell); move the sliders to redraw.
+    """
+    return AdvantageExplorer(
+        rewards, values, next_values, terminated, truncated, gamma=gamma, gae_lambda=gae_lambda
+    )

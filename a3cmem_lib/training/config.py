@@ -36,15 +36,16 @@ class TrainConfig:
     Each worker finishes its current rollout, so the run can overshoot by at most
     ``num_workers * t_max`` steps."""
     seed: int = 0
-    """Base seed: the model init uses ``seed``; worker ``i`` seeds torch, its environment and
-    its action space with ``seed + i``. One worker with a fixed seed is bit-reproducible."""
-    t_max: int = 20
+    """Base seed, >= 0: the model init uses ``seed``; worker ``i`` seeds torch, its action
+    sampler (numpy), its environment and its action space with ``seed + i`` (plus the global
+    step when resuming). With one worker a seeded run is bit-reproducible."""
+    t_max: int = 10
     """Environment steps per rollout, i.e. per gradient update of each worker (>= 1)."""
     gamma: float = 0.99
     """Discount factor, in [0, 1]."""
     gae_lambda: float = 1.0
     """GAE lambda in [0, 1]; 1.0 is the paper's n-step advantage, 0.0 the one-step TD error."""
-    learning_rate: float = 1e-3
+    learning_rate: float = 3e-3
     """Initial learning rate of the shared optimizer, > 0."""
     anneal_lr: bool = True
     """Decay the learning rate linearly to 0 at ``total_steps`` (as in the A3C paper)."""
@@ -107,7 +108,9 @@ class TrainConfig:
             _check_choice("start_method", self.start_method, START_METHODS)
         _check_type("hidden_sizes", self.hidden_sizes, tuple)
         if any(isinstance(s, bool) or not isinstance(s, int) or s < 1 for s in self.hidden_sizes):
-            raise ValueError(f"hidden_sizes must be a tuple of ints >= 1, got {self.hidden_sizes!r}")
+            raise ValueError(
+                f"hidden_sizes must be a tuple of ints >= 1, got {self.hidden_sizes!r}"
+            )
         if self.stop_return is not None:
             _check_float("stop_return", self.stop_return)
         if self.resume_from is not None:

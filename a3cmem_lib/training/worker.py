@@ -8,24 +8,27 @@ Explained in notebooks/01_a3c_basics.ipynb (section "The worker loop").
 
 from __future__ import annotations
 
+import contextlib
 import signal
 import time
 import traceback
+from multiprocessing.connection import Connection
 from typing import Any
 
 import numpy as np
 import torch
 
+from a3cmem_lib.agent.acting import NumpyPolicy
 from a3cmem_lib.agent.losses import actor_critic_loss
 from a3cmem_lib.agent.model import ActorCritic
 from a3cmem_lib.agent.returns import gae_advantages
 from a3cmem_lib.training.config import TrainConfig
 from a3cmem_lib.training.envs import make_env, space_sizes
 
-# Messages on the worker -> parent queue (tuples, first item is the kind):
-#   ("episodes", worker_id, [(return, length, global_step, wall_time), ...])
-#   ("done", worker_id)
-#   ("error", worker_id, formatted_traceback)
+# Messages a worker sends to the parent on its own pipe (tuples, first item is the kind):
+#   ("episodes", [(return, length, global_step, wall_time), ...])  after a rollout
+#   ("done",)                                                      the step budget is spent
+#   ("error", formatted_traceback)                                 the worker raised
 EPISODES, DONE, ERROR = "episodes", "done", "error"
 
 
@@ -36,11 +39,11 @@ def worker_main(
     optimizer: torch.optim.Optimizer,
     global_step: Any,
     stop_event: Any,
-    queue: Any,
+    connection: Connection,
     start_time: float,
     seed_offset: int,
 ) -> None:
-    """Process entry point: run :func:`run_worker` and report how it ended on ``queue``.
+    """Process entry point: run :func:`run_worker` and report how it ended on ``connection``.
 
     Args:
         worker_id: 0-based index of this worker.
@@ -49,7 +52,9 @@ def worker_main(
         optimizer: the shared optimizer over ``shared_model``'s parameters.
         global_step: a ``multiprocessing.Value("q")`` counting environment steps of all workers.
         stop_event: a ``multiprocessing.Event``; the parent sets it to stop the workers.
-        queue: a ``multiprocessing.Queue`` of messages to the parent (see the module source).
+        connection: the sending end of this worker's pipe to the parent (messages are listed
+            in the module source). A pipe, unlike a ``multiprocessing.Queue``, needs no
+            feeder thread, and the parent sees end-of-file if this process dies.
         start_time: ``time.monotonic()`` when training started; wall times are relative to it.
         seed_offset: added to the worker seed (non-zero when resuming from a checkpoint).
     """
@@ -63,14 +68,16 @@ def worker_main(
             optimizer,
             global_step,
             stop_event,
-            queue,
+            connection,
             start_time,
             seed_offset,
         )
+        connection.send((DONE,))
     except BaseException:
-        queue.put((ERROR, worker_id, traceback.format_exc()))
-    else:
-        queue.put((DONE, worker_id))
+        with contextlib.suppress(OSError):  # the parent may be gone already
+            connection.send((ERROR, traceback.format_exc()))
+    finally:
+        connection.close()
 
 
 def run_worker(
@@ -80,7 +87,7 @@ def run_worker(
     optimizer: torch.optim.Optimizer,
     global_step: Any,
     stop_event: Any,
-    queue: Any,
+    connection: Connection,
     start_time: float,
     seed_offset: int = 0,
 ) -> None:
@@ -89,15 +96,18 @@ def run_worker(
     Each iteration: copy the global weights into the local model, act ``t_max`` steps, compute
     GAE advantages and lambda-return targets for the rollout in one batched forward pass,
     back-propagate, clip, and apply the local gradients to the shared model with the shared
-    optimizer, without a lock (Hogwild!, Recht et al., 2011).
+    optimizer, without a lock (Hogwild!, Recht et al., 2011). Arguments as for
+    :func:`worker_main`; exceptions propagate to the caller.
     """
     torch.set_num_threads(1)
     seed = config.seed + worker_id + seed_offset
     torch.manual_seed(seed)
+    rng = np.random.default_rng(seed)
     env = make_env(config.env_id)
     env.action_space.seed(seed)
     obs_dim, n_actions = space_sizes(env)
     local_model = config.build_model(obs_dim, n_actions)
+    policy = NumpyPolicy(local_model)  # reads local_model's weights, no copy
     local_params = list(local_model.parameters())
     shared_params = list(shared_model.parameters())
 
@@ -122,26 +132,24 @@ def run_worker(
             # ALGO LOGIC: act t_max steps with the current policy.
             finished: list[tuple[float, int, int]] = []
             n_rows = t_max + 1
-            with torch.no_grad():
-                for t in range(t_max):
-                    obs_rows[t] = obs
-                    logits, _ = local_model(torch.from_numpy(obs_rows[t : t + 1]))
-                    action = int(torch.multinomial(logits.softmax(-1), 1))
-                    obs, reward, term, trunc, _ = env.step(action)
-                    actions[t], rewards[t] = action, reward
-                    terminated[t], truncated[t] = term, trunc
-                    next_row[t] = t + 1
-                    episode_return += float(reward)
-                    episode_length += 1
-                    if term or trunc:
-                        if trunc and not term:
-                            # Bootstrap from the episode's true last state, not the reset one.
-                            obs_rows[n_rows] = obs
-                            next_row[t] = n_rows
-                            n_rows += 1
-                        finished.append((episode_return, episode_length, t))
-                        episode_return, episode_length = 0.0, 0
-                        obs, _ = env.reset()
+            for t in range(t_max):
+                obs_rows[t] = obs
+                action = policy.sample(obs_rows[t], rng)
+                obs, reward, term, trunc, _ = env.step(action)
+                actions[t], rewards[t] = action, reward
+                terminated[t], truncated[t] = term, trunc
+                next_row[t] = t + 1
+                episode_return += float(reward)
+                episode_length += 1
+                if term or trunc:
+                    if trunc and not term:
+                        # Bootstrap from the episode's true last state, not the reset one.
+                        obs_rows[n_rows] = obs
+                        next_row[t] = n_rows
+                        n_rows += 1
+                    finished.append((episode_return, episode_length, t))
+                    episode_return, episode_length = 0.0, 0
+                    obs, _ = env.reset()
             obs_rows[t_max] = obs
 
             # ALGO LOGIC: targets and loss from one batched forward pass over the rollout.
@@ -152,7 +160,7 @@ def run_worker(
                 row_values[:t_max],
                 row_values[next_row],
                 terminated,
-                truncated & ~terminated,
+                truncated,
                 config.gamma,
                 config.gae_lambda,
             )
@@ -185,11 +193,13 @@ def run_worker(
 
             if finished:
                 now = time.monotonic() - start_time
-                queue.put(
+                connection.send(
                     (
                         EPISODES,
-                        worker_id,
-                        [(ret, length, step_now - (t_max - 1 - t), now) for ret, length, t in finished],
+                        [
+                            (ret, length, step_now - (t_max - 1 - t), now)
+                            for ret, length, t in finished
+                        ],
                     )
                 )
     finally:

@@ -6,13 +6,16 @@ Usage in a notebook: ``from a3cmem_lib.exercises import check_fifo; check_fifo(M
 from .dedup import check_dedup_key
 from .fifo import check_fifo
 from .prioritized import check_importance_weights, check_stratified_targets
+from .returns import check_gae, check_n_step_returns
 from .runner import ExerciseCheckError, run_checks
 
 __all__ = [
     "ExerciseCheckError",
     "check_dedup_key",
     "check_fifo",
+    "check_gae",
     "check_importance_weights",
+    "check_n_step_returns",
     "check_stratified_targets",
     "run_checks",
 ]

@@ -1,0 +1,131 @@
+"""Command line: ``python -m a3cmem_lib train --env CartPole-v1 --workers 2 --out runs/NAME``.
+
+Subcommands are argparse sub-parsers, so later chapters add their own next to ``train``.
+
+Explained in notebooks/01_a3c_basics.ipynb (section "From the command line").
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Sequence
+from dataclasses import fields
+from pathlib import Path
+
+import pandas as pd
+from matplotlib.figure import Figure
+
+from a3cmem_lib.training.config import ACTIVATIONS, OPTIMIZERS, START_METHODS, TrainConfig
+from a3cmem_lib.training.train import TrainResult, train
+
+CSV_NAME, PLOT_NAME, CHECKPOINT_NAME = "episodes.csv", "learning_curve.png", "checkpoint.pt"
+_DEFAULTS = {field.name: field.default for field in fields(TrainConfig)}
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The ``a3cmem`` argument parser with its subcommands."""
+    parser = argparse.ArgumentParser(
+        prog="a3cmem", description="A3C with a replay-memory layer: the a3cmem textbook library."
+    )
+    subcommands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    train_parser = subcommands.add_parser(
+        "train",
+        help="train A3C and write episodes.csv, learning_curve.png and checkpoint.pt",
+        description="Train A3C with Hogwild workers. Defaults are TrainConfig's.",
+        formatter_class=argparse.ArgumentDefaultsHelpFormatter,
+    )
+    _add_train_arguments(train_parser)
+    train_parser.set_defaults(handler=_run_train)
+    return parser
+
+
+def _add_train_arguments(parser: argparse.ArgumentParser) -> None:
+    d = _DEFAULTS
+    add = parser.add_argument
+    add("--env", dest="env_id", default=d["env_id"], help="gymnasium environment id")
+    add("--workers", dest="num_workers", type=int, default=d["num_workers"], help="processes")
+    add("--steps", dest="total_steps", type=int, default=d["total_steps"], help="env steps")
+    add("--seed", type=int, default=d["seed"], help="base seed (worker i uses seed + i)")
+    add("--out", type=Path, default=None, help="output directory (default: runs/<env>-seed<seed>)")
+    add("--t-max", type=int, default=d["t_max"], help="steps per rollout")
+    add("--gamma", type=float, default=d["gamma"], help="discount factor")
+    add("--gae-lambda", type=float, default=d["gae_lambda"], help="GAE lambda")
+    add("--lr", dest="learning_rate", type=float, default=d["learning_rate"], help="learning rate")
+    add(
+        "--anneal-lr",
+        action=argparse.BooleanOptionalAction,
+        default=d["anneal_lr"],
+        help="decay the learning rate linearly to 0",
+    )
+    add("--optimizer", choices=OPTIMIZERS, default=d["optimizer"], help="shared optimizer")
+    add("--value-coef", type=float, default=d["value_coef"], help="value-loss weight")
+    add("--entropy-coef", type=float, default=d["entropy_coef"], help="entropy-bonus weight")
+    add("--max-grad-norm", type=float, default=d["max_grad_norm"], help="gradient clip norm")
+    add(
+        "--hidden-sizes",
+        type=int,
+        nargs="+",
+        default=list(d["hidden_sizes"]),
+        help="widths of the hidden layers",
+    )
+    add("--activation", choices=ACTIVATIONS, default=d["activation"], help="trunk activation")
+    add("--start-method", choices=START_METHODS, default=None, help="multiprocessing start method")
+    add(
+        "--progress",
+        action=argparse.BooleanOptionalAction,
+        default=d["progress"],
+        help="show a progress bar",
+    )
+    add("--stop-return", type=float, default=None, help="stop when the 100-episode mean hits it")
+    add("--resume-from", default=None, help="checkpoint.pt to continue training from")
+
+
+def _run_train(args: argparse.Namespace) -> int:
+    config_fields = {field.name for field in fields(TrainConfig)}
+    values = {name: value for name, value in vars(args).items() if name in config_fields}
+    values["hidden_sizes"] = tuple(values["hidden_sizes"])
+    try:
+        config = TrainConfig(**values)
+    except (TypeError, ValueError) as error:
+        print(f"a3cmem train: error: {error}", file=sys.stderr)
+        return 2
+    out = args.out if args.out is not None else Path("runs") / f"{config.env_id}-seed{config.seed}"
+    out.mkdir(parents=True, exist_ok=True)
+    result = train(config)
+    write_run(result, out)
+    episodes = result.episodes
+    print(
+        f"{result.global_step} steps in {result.wall_time:.1f} s "
+        f"({result.steps_per_second:.0f} steps/s), {len(episodes)} episodes, "
+        f"mean return of the last 100: {episodes['return'].tail(100).mean():.1f}"
+    )
+    print(f"wrote {out / CSV_NAME}, {out / PLOT_NAME}, {out / CHECKPOINT_NAME}")
+    return 0
+
+
+def write_run(result: TrainResult, out: Path) -> None:
+    """Write ``episodes.csv``, ``learning_curve.png`` and ``checkpoint.pt`` into ``out``."""
+    result.episodes.to_csv(out / CSV_NAME, index=False)
+    plot_learning_curve(result.episodes, out / PLOT_NAME, title=result.config.env_id)
+    result.save_checkpoint(out / CHECKPOINT_NAME)
+
+
+def plot_learning_curve(episodes: pd.DataFrame, path: Path, *, title: str) -> None:
+    """Save episode returns and their 100-episode moving average against global steps."""
+    # A bare Figure renders with Agg and leaves pyplot's backend alone (safe in notebooks).
+    figure = Figure(figsize=(7, 4))
+    axes = figure.subplots()
+    axes.plot(episodes["global_step"], episodes["return"], ".", alpha=0.25, label="episode")
+    moving = episodes["return"].rolling(100, min_periods=1).mean()
+    axes.plot(episodes["global_step"], moving, label="mean of last 100")
+    axes.set(xlabel="environment steps (all workers)", ylabel="episode return", title=title)
+    axes.legend()
+    figure.tight_layout()
+    figure.savefig(path, dpi=100)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Parse ``argv`` (default ``sys.argv[1:]``) and run the chosen subcommand; the exit code."""
+    args = build_parser().parse_args(argv)
+    return args.handler(args)
