@@ -1,10 +1,18 @@
-"""Shared fixtures for the replay-memory tests: items that identify themselves by number, and
-a deep comparison of checkpoints (to prove that a failed call changed nothing).
+"""Shared fixtures.
 
-The fixtures are session-scoped (they hand out pure functions), so hypothesis tests can use them."""
+- Replay-memory tests: items that identify themselves by number, and a deep comparison of
+  checkpoints (to prove that a failed call changed nothing). These are session-scoped (they
+  hand out pure functions), so hypothesis tests can use them.
+- Training tests: ``no_leftovers`` fails a test that leaves a child process or a /dev/shm
+  segment behind.
+"""
 
 from __future__ import annotations
 
+import gc
+import multiprocessing
+import os
+from multiprocessing import resource_tracker
 from typing import Any
 
 import numpy as np
@@ -69,3 +77,33 @@ def batch():
 @pytest.fixture(scope="session")
 def same_state():
     return assert_same_state
+
+
+def _child_pids():
+    """Live children of this process, read from /proc (no psutil), excluding multiprocessing's
+    own long-lived helper, the resource tracker, which outlives every run by design."""
+    helper = getattr(resource_tracker._resource_tracker, "_pid", None)
+    children = set()
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit():
+            continue
+        try:
+            with open(f"/proc/{entry}/stat") as stat:
+                fields = stat.read().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        state, parent = fields[0], int(fields[1])
+        if parent == os.getpid() and state != "Z" and int(entry) != helper:
+            children.add(int(entry))
+    return children
+
+
+@pytest.fixture
+def no_leftovers():
+    """Fail the test if train() leaves a child process or a /dev/shm segment behind."""
+    shm_before = set(os.listdir("/dev/shm"))
+    yield
+    gc.collect()
+    assert multiprocessing.active_children() == []
+    assert _child_pids() == set()
+    assert set(os.listdir("/dev/shm")) - shm_before == set()

@@ -1,11 +1,8 @@
 """train(): crash propagation, clean shutdown, reproducibility, checkpoints, learning."""
 
-import gc
-import multiprocessing
 import os
 import signal
 import threading
-from multiprocessing import resource_tracker
 
 import pytest
 import torch
@@ -20,36 +17,6 @@ from a3cmem_lib.training import (
 )
 
 START_METHODS = ["spawn", "fork"]
-
-
-def _child_pids():
-    """Live children of this process, read from /proc (no psutil), excluding multiprocessing's
-    own long-lived helper, the resource tracker, which outlives every run by design."""
-    helper = getattr(resource_tracker._resource_tracker, "_pid", None)
-    children = set()
-    for entry in os.listdir("/proc"):
-        if not entry.isdigit():
-            continue
-        try:
-            with open(f"/proc/{entry}/stat") as stat:
-                fields = stat.read().rsplit(")", 1)[1].split()
-        except OSError:
-            continue
-        state, parent = fields[0], int(fields[1])
-        if parent == os.getpid() and state != "Z" and int(entry) != helper:
-            children.add(int(entry))
-    return children
-
-
-@pytest.fixture
-def no_leftovers():
-    """Fail the test if train() leaves a child process or a /dev/shm segment behind."""
-    shm_before = set(os.listdir("/dev/shm"))
-    yield
-    gc.collect()
-    assert multiprocessing.active_children() == []
-    assert _child_pids() == set()
-    assert set(os.listdir("/dev/shm")) - shm_before == set()
 
 
 def _same_weights(model_a, model_b):

@@ -55,6 +55,14 @@ class NumpyPolicy:
         logits = self.logits(obs)
         return int(np.argmax(logits + rng.gumbel(size=logits.shape)))
 
+    def sample_with_log_prob(self, obs: np.ndarray, rng: np.random.Generator) -> tuple[int, float]:
+        """Like :meth:`sample`, also returning ``log pi(a | obs)`` of the drawn action (the
+        behaviour log-probability a replay memory stores for off-policy correction)."""
+        logits = self.logits(obs)
+        action = int(np.argmax(logits + rng.gumbel(size=logits.shape)))
+        shifted = logits - logits.max()
+        return action, float(shifted[action] - np.log(np.exp(shifted).sum()))
+
     def greedy(self, obs: np.ndarray) -> int:
         """The most probable action, ``argmax_a pi(a | obs)``."""
         return int(np.argmax(self.logits(obs)))

@@ -10,6 +10,7 @@ from dataclasses import asdict, dataclass, fields
 from typing import Any
 
 from a3cmem_lib.agent.model import ActorCritic
+from a3cmem_lib.training.memory_layer import DEDUP_KEYS, MEMORY_KINDS
 
 START_METHODS = ("spawn", "fork", "forkserver")
 OPTIMIZERS = ("adam", "rmsprop")
@@ -73,6 +74,41 @@ class TrainConfig:
     """Path of a checkpoint (see :mod:`a3cmem_lib.training.checkpoint`) to continue from:
     weights, optimizer state and step counters are restored; ``total_steps`` stays absolute."""
 
+    # -- the memory layer (notebooks/05_async_training_with_memory.ipynb) --------------------
+    memory: str = "none"
+    """``"none"``: plain A3C, every worker applies its own gradients. Otherwise workers push
+    segments of experience (up to ``t_max`` steps of one episode, with the behaviour
+    policy's log-probabilities) into a replay buffer the learner owns: ``"fifo"``,
+    ``"per"`` (prioritized), ``"fifo+dedup"`` or ``"per+dedup"`` (deduplicating)."""
+    capacity: int = 5_000
+    """Segments the replay buffer holds (>= 1); the oldest is overwritten first."""
+    alpha: float = 0.6
+    """Prioritization exponent α of ``per`` memories, in [0, 1] (0 samples uniformly)."""
+    beta: float = 0.4
+    """Initial importance-sampling exponent β of ``per`` memories, in [0, 1]; it is
+    annealed linearly to 1 at ``total_steps``."""
+    dedup_key: str = "experience"
+    """What makes two segments duplicates in ``+dedup`` memories: ``"experience"`` (all the
+    environment produced; behaviour log-probabilities ignored) or ``"state-action"``."""
+    dedup_decimals: int | None = None
+    """Round float fields to this many decimals before the dedup key is taken (``None``:
+    exact). Near-duplicates in continuous spaces then count as duplicates."""
+    batch_size: int = 32
+    """Segments per learner update (>= 1); learning starts once the buffer holds a batch."""
+    replay_ratio: float = 4.0
+    """Segments the learner samples per segment pushed (> 0): each experience is replayed
+    this many times on average, i.e. ``replay_ratio / batch_size`` updates per segment."""
+    hybrid: bool = False
+    """Workers also apply their own on-policy A3C gradients (ACER-style), besides the
+    learner's replay updates. Only with a memory."""
+    rho_bar: float = 1.0
+    """V-trace truncation ρ̄ of the importance ratios π/μ in the learner (> 0)."""
+    c_bar: float = 1.0
+    """V-trace truncation c̄ of the trace-cutting ratios (> 0)."""
+    off_policy_correction: bool = True
+    """Correct replayed experience with V-trace importance ratios. ``False`` treats it as
+    on-policy (ratios 1), as the seed did: kept to show why the correction matters."""
+
     def __post_init__(self) -> None:
         if isinstance(self.hidden_sizes, list):
             self.hidden_sizes = tuple(self.hidden_sizes)
@@ -115,6 +151,37 @@ class TrainConfig:
             _check_float("stop_return", self.stop_return)
         if self.resume_from is not None:
             _check_type("resume_from", self.resume_from, str)
+        self._validate_memory()
+
+    def _validate_memory(self) -> None:
+        _check_choice("memory", self.memory, MEMORY_KINDS)
+        _check_choice("dedup_key", self.dedup_key, DEDUP_KEYS)
+        for name in ("capacity", "batch_size"):
+            value = getattr(self, name)
+            _check_type(name, value, int)
+            if value < 1:
+                raise ValueError(f"{name} must be an int >= 1, got {value!r}")
+        if self.dedup_decimals is not None:
+            _check_type("dedup_decimals", self.dedup_decimals, int)
+        for name in ("alpha", "beta"):
+            value = _check_float(name, getattr(self, name))
+            if not 0.0 <= value <= 1.0:
+                raise ValueError(f"{name} must be in [0, 1], got {value!r}")
+        for name in ("replay_ratio", "rho_bar", "c_bar"):
+            value = _check_float(name, getattr(self, name))
+            if not value > 0:
+                raise ValueError(f"{name} must be > 0, got {value!r}")
+        for name in ("hybrid", "off_policy_correction"):
+            _check_type(name, getattr(self, name), bool)
+        if self.hybrid and self.memory == "none":
+            raise ValueError(
+                "hybrid needs a memory: set memory to one of "
+                f"{list(MEMORY_KINDS[1:])}, or hybrid=False"
+            )
+        if self.memory != "none" and self.batch_size > self.capacity:
+            raise ValueError(
+                f"batch_size ({self.batch_size}) must be <= capacity ({self.capacity})"
+            )
 
     def to_dict(self) -> dict[str, Any]:
         """The fields as a plain dict (what checkpoints store)."""

@@ -1,16 +1,15 @@
 """The memory layer between asynchronous workers and the learner.
 
-Workers push :class:`~a3cmem_lib.training.segments.Segment` s through an
-:class:`ExperienceChannel` (a bounded queue: a worker waits when the learner falls behind,
-instead of filling memory); the learner owns the replay buffer that :func:`build_memory`
-makes and is the only process that touches it.
+Workers send :class:`~a3cmem_lib.training.segments.Segment` s on their pipes to the
+parent, where :class:`MemoryLayer` stores them in the replay buffer that
+:func:`build_memory` makes and runs the learner; the parent is the only process that
+touches the buffer.
 
 Explained in notebooks/05_async_training_with_memory.ipynb.
 """
 
 from __future__ import annotations
 
-import queue as queue_module
 from collections.abc import Hashable
 from typing import Any
 
@@ -21,6 +20,7 @@ from a3cmem_lib.memory import (
     hash_fields,
 )
 
+from .learner import Learner, LearnerUpdate
 from .segments import Segment
 
 MEMORY_KINDS = ("none", "fifo", "per", "fifo+dedup", "per+dedup")
@@ -89,67 +89,85 @@ def build_memory(
     return buffer
 
 
-class ExperienceChannel:
-    """A bounded queue of experience from worker processes to the learner.
+class MemoryLayer:
+    """The parent's side of the memory layer: store what workers send, learn on schedule.
 
-    Messages are ``(worker_id, sequence_number, segment, priority)``; sequence numbers let
-    the learner prove that nothing was lost or delivered twice. ``put`` waits while the
-    queue is full (back-pressure) but gives up when ``stop_event`` is set, so shutdown never
-    hangs on a full queue.
+    Workers send their segments on their own pipes (a pipe holds a bounded number of bytes,
+    so a worker whose learner falls behind waits in ``send``: back-pressure, no unbounded
+    queue). :meth:`receive` stores each segment and then runs learner updates until the
+    learner has sampled ``replay_ratio`` segments per segment received. :meth:`finish`
+    checks that every segment a worker says it sent arrived exactly once.
 
     Args:
-        context: a ``multiprocessing`` context (its start method decides how it is shared).
-        maxsize: messages the queue holds before ``put`` waits, ``>= 1``.
+        config: the run's configuration (``memory`` must not be ``"none"``).
+        model: the global model (shared memory); the learner updates it in place.
+        optimizer: the shared optimizer over ``model``'s parameters.
     """
 
-    def __init__(self, context: Any, maxsize: int) -> None:
-        if maxsize < 1:
-            raise ValueError(f"maxsize must be >= 1, got {maxsize}")
-        self.queue = context.Queue(maxsize)
+    def __init__(self, config: Any, model: Any, optimizer: Any) -> None:
+        self.config = config
+        memory = build_memory(
+            config.memory,
+            config.capacity,
+            alpha=config.alpha,
+            beta=config.beta,
+            dedup_key=config.dedup_key,
+            decimals=config.dedup_decimals,
+            seed=config.seed,
+        )
+        self.learner = Learner(
+            model,
+            optimizer,
+            memory,
+            batch_size=config.batch_size,
+            gamma=config.gamma,
+            total_steps=config.total_steps,
+            rho_bar=config.rho_bar,
+            c_bar=config.c_bar,
+            off_policy_correction=config.off_policy_correction,
+            value_coef=config.value_coef,
+            entropy_coef=config.entropy_coef,
+            max_grad_norm=config.max_grad_norm,
+        )
+        self.received = [0] * config.num_workers
+        self.steps_received = 0
+        self.last_update: LearnerUpdate | None = None
 
-    def put(self, message: tuple, stop_event: Any, poll_seconds: float = 0.05) -> bool:
-        """Send ``message``; False if ``stop_event`` was set before it could be queued."""
-        while not stop_event.is_set():
-            try:
-                self.queue.put(message, timeout=poll_seconds)
-                return True
-            except queue_module.Full:
-                continue
-        return False
+    def receive(self, worker_id: int, items: list[tuple[Segment, float]], step: int) -> None:
+        """Store ``items`` (segment, initial priority) from ``worker_id``; then learn."""
+        for segment, priority in items:
+            self.learner.push(segment, priority)
+            self.steps_received += int(segment.valid.sum())
+        self.received[worker_id] += len(items)
+        target = self.config.replay_ratio * sum(self.received)
+        while self.learner.ready and self.learner.sampled < target:
+            if self.config.anneal_lr:
+                fraction_left = max(0.0, 1.0 - step / self.config.total_steps)
+                for group in self.learner.optimizer.param_groups:
+                    group["lr"] = self.config.learning_rate * fraction_left
+            self.last_update = self.learner.update(step)
 
-    def get_all(self, limit: int, timeout: float = 0.0) -> list[tuple]:
-        """Up to ``limit`` queued messages; waits up to ``timeout`` seconds for the first."""
-        messages: list[tuple] = []
-        try:
-            if timeout > 0:
-                messages.append(self.queue.get(timeout=timeout))
-            while len(messages) < limit:
-                messages.append(self.queue.get_nowait())
-        except queue_module.Empty:
-            pass
-        return messages
-
-    def close(self) -> None:
-        """Release the queue's pipe and feeder thread (after the workers are joined)."""
-        self.queue.close()
-        self.queue.join_thread()
-
-
-class DeliveryLedger:
-    """Counts messages per worker and checks their sequence numbers arrive exactly once."""
-
-    def __init__(self, num_workers: int) -> None:
-        self.received = [0] * num_workers
-
-    def record(self, worker_id: int, sequence_number: int) -> None:
-        expected = self.received[worker_id]
-        if sequence_number != expected:
+    def finish(self, worker_id: int, sent: int) -> None:
+        """Check that all ``sent`` segments of ``worker_id`` were received, once each."""
+        if sent != self.received[worker_id]:
             raise RuntimeError(
-                f"experience from worker {worker_id} arrived out of order: message "
-                f"{sequence_number}, expected {expected} (lost or duplicated in transit)"
+                f"worker {worker_id} sent {sent} segments but {self.received[worker_id]} "
+                "arrived: experience was lost or duplicated between worker and memory"
             )
-        self.received[worker_id] += 1
 
-    @property
-    def total(self) -> int:
-        return sum(self.received)
+    def stats(self) -> dict[str, float]:
+        """Counters of the run: segments and environment steps received, segments stored and
+        duplicate, the buffer's size, and the learner's updates and samples."""
+        memory = self.learner.memory
+        received = sum(self.received)
+        duplicates = memory.duplicates if isinstance(memory, DedupBuffer) else 0
+        return {
+            "segments_received": received,
+            "steps_received": self.steps_received,
+            "segments_stored": received - duplicates,
+            "duplicates": duplicates,
+            "duplicate_rate": duplicates / received if received else 0.0,
+            "buffer_size": len(memory),
+            "learner_updates": self.learner.updates,
+            "segments_sampled": self.learner.sampled,
+        }

@@ -25,7 +25,8 @@ from a3cmem_lib.agent.shared_optim import SharedAdam, SharedRMSprop
 from a3cmem_lib.training.checkpoint import Checkpoint, load_checkpoint, save_checkpoint
 from a3cmem_lib.training.config import TrainConfig
 from a3cmem_lib.training.envs import make_env, space_sizes
-from a3cmem_lib.training.worker import DONE, ERROR, worker_main
+from a3cmem_lib.training.memory_layer import MemoryLayer
+from a3cmem_lib.training.worker import DONE, ERROR, SEGMENTS, worker_main
 
 EPISODE_COLUMNS = ["episode", "global_step", "wall_time", "return", "length", "worker"]
 _JOIN_TIMEOUT = 5.0
@@ -63,6 +64,10 @@ class TrainResult:
     """Observation length of the environment."""
     n_actions: int
     """Number of discrete actions of the environment."""
+    memory_stats: dict[str, float] | None = None
+    """With a memory layer: segments received, stored and duplicate, the duplicate rate, the
+    buffer's size, learner updates and segments sampled (see
+    :meth:`~a3cmem_lib.training.memory_layer.MemoryLayer.stats`); ``None`` for plain A3C."""
 
     @property
     def steps_per_second(self) -> float:
@@ -126,8 +131,11 @@ def train(config: TrainConfig) -> TrainResult:
         optimizer.load_state_dict(checkpoint.optimizer_state)
         start_step, start_episode = checkpoint.global_step, checkpoint.episodes
     shared_model.share_memory()
+    memory_layer = None
+    if config.memory != "none":
+        memory_layer = MemoryLayer(config, shared_model, optimizer)
 
-    with _WorkerPool(config, shared_model, optimizer, start_step) as pool:
+    with _WorkerPool(config, shared_model, optimizer, start_step, memory_layer) as pool:
         records = pool.collect(start_episode)
     return TrainResult(
         episodes=pd.DataFrame(records, columns=EPISODE_COLUMNS),
@@ -141,6 +149,7 @@ def train(config: TrainConfig) -> TrainResult:
         optimizer_state=copy.deepcopy(optimizer.state_dict()),
         obs_dim=obs_dim,
         n_actions=n_actions,
+        memory_stats=memory_layer.stats() if memory_layer is not None else None,
     )
 
 
@@ -158,8 +167,10 @@ class _WorkerPool:
         shared_model: ActorCritic,
         optimizer: torch.optim.Optimizer,
         start_step: int,
+        memory_layer: MemoryLayer | None = None,
     ) -> None:
         self.context = mp.get_context(config.start_method)
+        self.memory_layer = memory_layer
         self.config = config
         self.shared_model = shared_model
         self.optimizer = optimizer
@@ -245,7 +256,13 @@ class _WorkerPool:
                     if message[0] == ERROR:
                         raise WorkerError(f"A3C worker {worker_id} raised:\n{message[1]}")
                     if message[0] == DONE:
+                        if self.memory_layer is not None:
+                            self.memory_layer.finish(worker_id, message[1])
                         open_readers.remove(reader)
+                        continue
+                    if message[0] == SEGMENTS:
+                        assert self.memory_layer is not None
+                        self.memory_layer.receive(worker_id, message[1], self._current_step())
                         continue
                     for episode_return, length, step, wall_time in message[1]:
                         episode = start_episode + len(records)
@@ -300,3 +317,4 @@ class _WorkerPool:
         # even when a traceback keeps this object alive.
         self.processes, self.readers = [], {}
         del self.stop_event, self.global_step, self.shared_model, self.optimizer
+        self.memory_layer = None

@@ -24,12 +24,14 @@ from a3cmem_lib.agent.model import ActorCritic
 from a3cmem_lib.agent.returns import gae_advantages
 from a3cmem_lib.training.config import TrainConfig
 from a3cmem_lib.training.envs import make_env, space_sizes
+from a3cmem_lib.training.segments import Segment, SegmentRecorder, segment_priority
 
 # Messages a worker sends to the parent on its own pipe (tuples, first item is the kind):
 #   ("episodes", [(return, length, global_step, wall_time), ...])  after a rollout
-#   ("done",)                                                      the step budget is spent
+#   ("segments", [(Segment, priority), ...])   after a rollout, with a memory layer only
+#   ("done", segments_sent)                                        the step budget is spent
 #   ("error", formatted_traceback)                                 the worker raised
-EPISODES, DONE, ERROR = "episodes", "done", "error"
+EPISODES, SEGMENTS, DONE, ERROR = "episodes", "segments", "done", "error"
 
 
 def worker_main(
@@ -61,7 +63,7 @@ def worker_main(
     # Ctrl-C reaches the whole process group; the parent alone handles it and stops us.
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     try:
-        run_worker(
+        segments_sent = run_worker(
             worker_id,
             config,
             shared_model,
@@ -72,7 +74,7 @@ def worker_main(
             start_time,
             seed_offset,
         )
-        connection.send((DONE,))
+        connection.send((DONE, segments_sent))
     except BaseException:
         with contextlib.suppress(OSError):  # the parent may be gone already
             connection.send((ERROR, traceback.format_exc()))
@@ -90,7 +92,7 @@ def run_worker(
     connection: Connection,
     start_time: float,
     seed_offset: int = 0,
-) -> None:
+) -> int:
     """The A3C worker loop (Mnih et al., 2016, Algorithm S3), until the step budget is spent.
 
     Each iteration: copy the global weights into the local model, act ``t_max`` steps, compute
@@ -98,6 +100,15 @@ def run_worker(
     back-propagate, clip, and apply the local gradients to the shared model with the shared
     optimizer, without a lock (Hogwild!, Recht et al., 2011). Arguments as for
     :func:`worker_main`; exceptions propagate to the caller.
+
+    With a memory layer (``config.memory != "none"``) the rollout is also cut into segments
+    (at episode ends and at the rollout's end), each sent to the learner with the behaviour
+    policy's log-probabilities and an initial priority from the worker's own TD errors (as
+    in Ape-X, Horgan et al., 2018); the worker then applies its own gradients only when
+    ``config.hybrid``. Explained in notebooks/05_async_training_with_memory.ipynb.
+
+    Returns:
+        The number of segments sent (0 without a memory layer).
     """
     torch.set_num_threads(1)
     seed = config.seed + worker_id + seed_offset
@@ -121,6 +132,10 @@ def run_worker(
     truncated = np.zeros(t_max, dtype=bool)
     next_row = np.zeros(t_max, dtype=np.int64)
 
+    recorder = SegmentRecorder(t_max, obs_dim) if config.memory != "none" else None
+    learns_on_policy = recorder is None or config.hybrid
+    segments_sent = 0
+
     obs, _ = env.reset(seed=seed)
     episode_return, episode_length = 0.0, 0
     try:
@@ -131,30 +146,63 @@ def run_worker(
 
             # ALGO LOGIC: act t_max steps with the current policy.
             finished: list[tuple[float, int, int]] = []
+            segments: list[tuple[Segment, int]] = []  # (segment, its first step in the rollout)
             n_rows = t_max + 1
             for t in range(t_max):
                 obs_rows[t] = obs
-                action = policy.sample(obs_rows[t], rng)
+                if recorder is None:
+                    action = policy.sample(obs_rows[t], rng)
+                else:
+                    action, log_prob = policy.sample_with_log_prob(obs_rows[t], rng)
                 obs, reward, term, trunc, _ = env.step(action)
                 actions[t], rewards[t] = action, reward
                 terminated[t], truncated[t] = term, trunc
                 next_row[t] = t + 1
                 episode_return += float(reward)
                 episode_length += 1
+                if recorder is not None:
+                    recorder.add(obs_rows[t], action, reward, log_prob)
                 if term or trunc:
                     if trunc and not term:
                         # Bootstrap from the episode's true last state, not the reset one.
                         obs_rows[n_rows] = obs
                         next_row[t] = n_rows
                         n_rows += 1
+                    if recorder is not None:
+                        first = t + 1 - recorder.size
+                        segments.append((recorder.finish(obs, term), first))
                     finished.append((episode_return, episode_length, t))
                     episode_return, episode_length = 0.0, 0
                     obs, _ = env.reset()
             obs_rows[t_max] = obs
+            if recorder is not None and recorder.size:
+                first = t_max - recorder.size
+                segments.append((recorder.finish(obs, False), first))
 
             # ALGO LOGIC: targets and loss from one batched forward pass over the rollout.
-            logits, values = local_model(torch.from_numpy(obs_rows[:n_rows]))
+            with torch.set_grad_enabled(learns_on_policy):
+                logits, values = local_model(torch.from_numpy(obs_rows[:n_rows]))
             row_values = values.detach().numpy()
+            if segments:
+                # ALGO LOGIC: initial priorities from the TD errors of this (behaviour) model.
+                td_errors = (
+                    rewards + config.gamma * ~terminated * row_values[next_row] - row_values[:t_max]
+                )
+                message = []
+                for segment, first in segments:
+                    steps = segment.valid.sum()
+                    priority = segment_priority(
+                        td_errors[first : first + steps], segment.valid[:steps]
+                    )
+                    message.append((segment, float(priority)))
+                connection.send((SEGMENTS, message))
+                segments_sent += len(message)
+            if not learns_on_policy:
+                with global_step.get_lock():
+                    global_step.value += t_max
+                    step_now = global_step.value
+                _report_episodes(connection, finished, step_now, t_max, start_time)
+                continue
             advantages = gae_advantages(
                 rewards,
                 row_values[:t_max],
@@ -191,16 +239,25 @@ def run_worker(
                 shared.grad = local.grad
             optimizer.step()
 
-            if finished:
-                now = time.monotonic() - start_time
-                connection.send(
-                    (
-                        EPISODES,
-                        [
-                            (ret, length, step_now - (t_max - 1 - t), now)
-                            for ret, length, t in finished
-                        ],
-                    )
-                )
+            _report_episodes(connection, finished, step_now, t_max, start_time)
     finally:
         env.close()
+    return segments_sent
+
+
+def _report_episodes(
+    connection: Connection,
+    finished: list[tuple[float, int, int]],
+    step_now: int,
+    t_max: int,
+    start_time: float,
+) -> None:
+    """Send the episodes that ended in this rollout: (return, length, step index in rollout)."""
+    if finished:
+        now = time.monotonic() - start_time
+        connection.send(
+            (
+                EPISODES,
+                [(ret, length, step_now - (t_max - 1 - t), now) for ret, length, t in finished],
+            )
+        )

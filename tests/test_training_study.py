@@ -1,0 +1,132 @@
+"""The stability study's bookkeeping, with a fake trainer (no training): tidy CSVs, run
+summaries (final return, steps to threshold), summary statistics and figures."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from a3cmem_lib.training.config import TrainConfig
+from a3cmem_lib.training.study import (
+    EPISODES_FILE,
+    RUNS_FILE,
+    SUMMARY_FILE,
+    WINDOW,
+    StudyConfig,
+    learning_curves,
+    run_study,
+    summarize,
+)
+from a3cmem_lib.training.study_plots import write_figures
+
+
+@dataclass
+class FakeResult:
+    episodes: pd.DataFrame
+    wall_time: float
+    global_step: int
+
+
+def fake_trainer(config: TrainConfig) -> FakeResult:
+    """Returns rise linearly to 'seed + 1' per 10 episodes for every variant but 'none'."""
+    episodes = 60
+    slope = 0.0 if config.memory == "none" else (config.seed + 1) / 10
+    returns = slope * np.arange(episodes)
+    steps = np.linspace(100, config.total_steps, episodes).astype(int)
+    frame = pd.DataFrame(
+        {"global_step": steps, "wall_time": steps / 1000.0, "return": returns, "length": 10}
+    )
+    return FakeResult(frame, wall_time=float(steps[-1]) / 1000, global_step=int(steps[-1]))
+
+
+def small_study() -> StudyConfig:
+    return StudyConfig(
+        envs=("CartPole-v1",),
+        variants=("none", "per"),
+        seeds=3,
+        steps={"CartPole-v1": 6000},
+        thresholds={"CartPole-v1": 3.0},
+    )
+
+
+def test_run_study_writes_tidy_tables(tmp_path) -> None:
+    tidy = run_study(small_study(), tmp_path, progress=False, trainer=fake_trainer)
+    assert list(tidy.columns) == [
+        "env",
+        "variant",
+        "seed",
+        "episode",
+        "env_step",
+        "wall_time",
+        "return",
+    ]
+    assert len(tidy) == 2 * 3 * 60
+    assert pd.read_csv(tmp_path / EPISODES_FILE).shape == tidy.shape
+    runs = pd.read_csv(tmp_path / RUNS_FILE)
+    per = runs[runs["variant"] == "per"].sort_values("seed")
+    # final return = mean of the last WINDOW episodes of slope * episode
+    slopes = (per["seed"].to_numpy() + 1) / 10
+    expected = slopes * np.arange(60 - WINDOW, 60).mean()
+    assert np.allclose(per["final_return"], expected)
+    # the moving average of slope * k reaches 3.0 at different episodes per seed; 'none' never
+    assert per["steps_to_threshold"].notna().all()
+    assert per["steps_to_threshold"].is_monotonic_decreasing
+    assert runs.loc[runs["variant"] == "none", "steps_to_threshold"].isna().all()
+    summary = pd.read_csv(tmp_path / SUMMARY_FILE)
+    row = summary.set_index("variant").loc["per"]
+    assert row["solved"] == 3 and row["runs"] == 3
+    assert row["final_return_median"] == pytest.approx(np.median(expected))
+    assert (tmp_path / "MACHINE.txt").read_text().startswith("processor:")
+
+
+def test_learning_curves_median_and_quartiles(tmp_path) -> None:
+    tidy = run_study(small_study(), tmp_path, progress=False, trainer=fake_trainer)
+    curves = learning_curves(tidy, points=10)
+    last = curves[curves["variant"] == "per"].iloc[-1]
+    finals = [(s + 1) / 10 * np.arange(40, 60).mean() for s in range(3)]
+    assert last["median"] == pytest.approx(np.median(finals))
+    assert last["q25"] <= last["median"] <= last["q75"] and last["runs"] == 3
+
+
+def test_figures_are_written(tmp_path) -> None:
+    run_study(small_study(), tmp_path, progress=False, trainer=fake_trainer)
+    paths = write_figures(tmp_path)
+    assert [p.name for p in paths] == [
+        "learning_curves.png",
+        "final_returns.png",
+        "steps_to_threshold.png",
+    ]
+    assert all(p.stat().st_size > 10_000 for p in paths)
+
+
+def test_summarize_counts_unsolved_runs() -> None:
+    runs = pd.DataFrame(
+        {
+            "env": ["E"] * 3,
+            "variant": ["fifo"] * 3,
+            "seed": [0, 1, 2],
+            "final_return": [1.0, 2.0, 3.0],
+            "steps_to_threshold": [10.0, np.nan, 30.0],
+            "wall_time": [1.0, 1.0, 1.0],
+        }
+    )
+    row = summarize(runs).iloc[0]
+    assert row["solved"] == 2 and row["steps_to_threshold_median"] == 20.0
+    assert row["final_return_mean"] == 2.0 and row["final_return_std"] == 1.0
+
+
+@pytest.mark.parametrize(
+    "kwargs, match",
+    [
+        ({"seeds": 0}, "seeds"),
+        ({"variants": ("none", "lru")}, "variants"),
+        ({"envs": ("CartPole-v1", "Acrobot-v1")}, "steps"),
+        ({"envs": ("a3cmem/GridWorld-v0",), "steps": {"a3cmem/GridWorld-v0": 0}}, "steps"),
+    ],
+)
+def test_bad_study_config(kwargs: dict, match: str) -> None:
+    with pytest.raises(ValueError, match=match):
+        StudyConfig(**kwargs)
