@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import gymnasium as gym
 import numpy as np
 import pytest
 import torch
@@ -13,26 +12,12 @@ from a3cmem_lib.agent.shared_optim import SharedAdam
 from a3cmem_lib.memory import DedupBuffer, PrioritizedReplayBuffer
 from a3cmem_lib.training.learner import Learner
 from a3cmem_lib.training.memory_layer import SegmentKey, build_memory
-from a3cmem_lib.training.segments import SegmentRecorder, segment_priority
+from a3cmem_lib.training.segments import random_policy_segments, segment_priority
 
 
 def random_segments(count: int, length: int = 8, seed: int = 0) -> list:
     """Segments of CartPole played by a uniform random policy (log μ = log 1/2)."""
-    env = gym.make("CartPole-v1")
-    rng = np.random.default_rng(seed)
-    recorder = SegmentRecorder(length, 4)
-    obs, _ = env.reset(seed=seed)
-    segments = []
-    while len(segments) < count:
-        action = int(rng.integers(2))
-        next_obs, reward, terminated, truncated, _ = env.step(action)
-        recorder.add(obs, action, reward, np.log(0.5))
-        obs = next_obs
-        if terminated or truncated or recorder.full:
-            segments.append(recorder.finish(next_obs, terminated))
-        if terminated or truncated:
-            obs, _ = env.reset()
-    return segments
+    return random_policy_segments("CartPole-v1", count, length, seed=seed)
 
 
 def make_learner(kind: str, **kwargs) -> Learner:

@@ -12,7 +12,10 @@ from __future__ import annotations
 
 from typing import NamedTuple
 
+import gymnasium as gym
 import numpy as np
+
+from .duplicates import rollout_transitions
 
 
 class Segment(NamedTuple):
@@ -108,3 +111,28 @@ def segment_priority(td_errors: np.ndarray, valid: np.ndarray, eta: float = 0.9)
     magnitude = np.where(valid, np.abs(np.asarray(td_errors, dtype=np.float64)), 0.0)
     count = np.maximum(valid.sum(axis=-1), 1)
     return eta * magnitude.max(axis=-1) + (1.0 - eta) * magnitude.sum(axis=-1) / count
+
+
+def random_policy_segments(env_id: str, count: int, length: int, *, seed: int = 0) -> list[Segment]:
+    """``count`` segments of ``env_id`` played by a uniform random policy, log μ = −log(n).
+
+    For inspecting the learner without training (chapter 05, tests and benchmarks).
+
+    Args:
+        env_id: a gymnasium id with a ``Discrete(n)`` action space and vector observations.
+        count: segments to return, ``>= 1``.
+        length: steps per segment ``T``, ``>= 1``.
+        seed: seeds the rollout (see :func:`~a3cmem_lib.training.duplicates.rollout_transitions`).
+    """
+    env = gym.make(env_id)
+    n_actions, obs_dim = int(env.action_space.n), int(np.prod(env.observation_space.shape))
+    env.close()
+    recorder = SegmentRecorder(length, obs_dim)
+    segments: list[Segment] = []
+    for transition, episode_ended in rollout_transitions(env_id, count * length, seed=seed):
+        recorder.add(transition.state, transition.action, transition.reward, -np.log(n_actions))
+        if episode_ended or recorder.full:
+            segments.append(recorder.finish(transition.next_state, bool(transition.done)))
+            if len(segments) == count:
+                break
+    return segments

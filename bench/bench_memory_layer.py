@@ -1,0 +1,178 @@
+"""The memory layer's cost and payoff: learner throughput per memory variant, and env steps
+and wall time to solve CartPole-v1 per variant, side by side with plain A3C in one run.
+
+Run from the repository root::
+
+    python bench/bench_memory_layer.py              # 3 seeds, 300k-step budget
+    python bench/bench_memory_layer.py --seeds 5 --budget 500000
+
+Writes ``bench/results/memory_layer.json`` and ``bench/results/memory_layer.md``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import statistics
+import time
+from datetime import datetime, timezone
+from pathlib import Path
+
+import numpy as np
+import torch
+
+from a3cmem_lib.agent.model import ActorCritic
+from a3cmem_lib.agent.shared_optim import SharedAdam
+from a3cmem_lib.training import TrainConfig, train
+from a3cmem_lib.training.learner import Learner
+from a3cmem_lib.training.machine import describe_machine
+from a3cmem_lib.training.memory_layer import build_memory
+from a3cmem_lib.training.segments import Segment, random_policy_segments
+
+RESULTS = Path(__file__).resolve().parent / "results"
+REPLAY_VARIANTS = ["fifo", "per", "fifo+dedup", "per+dedup"]
+SOLVE_VARIANTS = ["none", "fifo", "per", "per+dedup"]
+TARGET = 475.0
+
+
+def learner_throughput(variant: str, segments: list[Segment], seconds: float) -> dict:
+    """Updates and sampled segments per second of one learner, threads pinned to 1."""
+    config = TrainConfig()
+    torch.manual_seed(0)
+    model = ActorCritic(4, 2, config.hidden_sizes)
+    model.share_memory()
+    optimizer = SharedAdam(model.parameters(), lr=1e-4, fused=True)
+    memory = build_memory(variant, config.capacity, seed=0)
+    learner = Learner(
+        model, optimizer, memory, batch_size=config.batch_size, gamma=config.gamma,
+        total_steps=10**6,
+    )  # fmt: skip
+    for segment in segments:
+        learner.push(segment, 1.0)
+    for _ in range(20):
+        learner.update(0)
+    updates, start = 0, time.perf_counter()
+    while time.perf_counter() - start < seconds:
+        learner.update(updates)
+        updates += 1
+    elapsed = time.perf_counter() - start
+    steps_per_segment = float(np.mean([segment.valid.sum() for segment in segments]))
+    return {
+        "updates_per_s": updates / elapsed,
+        "segments_per_s": updates * config.batch_size / elapsed,
+        "transitions_per_s": updates * config.batch_size * steps_per_segment / elapsed,
+    }
+
+
+def solve(variant: str, seed: int, budget: int) -> dict:
+    """Train until the 100-episode mean return reaches 475 (or the budget runs out)."""
+    result = train(
+        TrainConfig(
+            memory=variant, seed=seed, total_steps=budget, stop_return=TARGET, progress=False
+        )
+    )
+    episodes = result.episodes
+    mean100 = episodes["return"].rolling(100).mean()
+    reached = np.flatnonzero(mean100.to_numpy() >= TARGET)
+    first = int(reached[0]) if len(reached) else None
+    return {
+        "variant": variant,
+        "seed": seed,
+        "solved": first is not None,
+        "steps": int(episodes["global_step"].iloc[first]) if first is not None else None,
+        "seconds": float(episodes["wall_time"].iloc[first]) if first is not None else None,
+        "steps_per_s": result.steps_per_second,
+    }
+
+
+def spread(values: list[float]) -> str:
+    if not values:
+        return "–"
+    return f"{statistics.median(values):,.0f} ({min(values):,.0f}–{max(values):,.0f})"
+
+
+def markdown(results: dict, command: str) -> str:
+    info = results["machine"]
+    lines = [
+        "# The memory layer: learner throughput and time to solve CartPole-v1",
+        "",
+        f"Command: `{command}`  ",
+        f"Machine: {info['processor']} ({info['cpus']} CPUs), Python {info['python']}, "
+        f"torch {info['torch']}, numpy {info['numpy']}; {info['date']}.",
+        "",
+        "## Learner throughput (one learner, 1 thread, batch of "
+        f"{results['batch_size']} segments of up to {results['t_max']} steps)",
+        "",
+        "| memory | updates/s | segments sampled/s | transitions sampled/s |",
+        "|---|---|---|---|",
+    ]
+    for variant, row in results["throughput"].items():
+        lines.append(
+            f"| {variant} | {row['updates_per_s']:,.0f} | {row['segments_per_s']:,.0f} | "
+            f"{row['transitions_per_s']:,.0f} |"
+        )
+    lines += [
+        "",
+        f"## Solving CartPole-v1 (100-episode mean ≥ {TARGET:g}), {results['seeds']} seeds, "
+        f"budget {results['budget']:,} steps, {results['workers']} workers",
+        "",
+        "Median (range) over the seeds that solved it.",
+        "",
+        "| memory | solved | env steps to solve | seconds to solve | env steps/s |",
+        "|---|---|---|---|---|",
+    ]
+    for variant in results["variants"]:
+        runs = [run for run in results["solve"] if run["variant"] == variant]
+        solved = [run for run in runs if run["solved"]]
+        rate = statistics.median(run["steps_per_s"] for run in runs)
+        lines.append(
+            f"| {variant} | {len(solved)}/{len(runs)} | {spread([r['steps'] for r in solved])} | "
+            f"{spread([r['seconds'] for r in solved])} | {rate:,.0f} |"
+        )
+    lines.append("")
+    return "\n".join(lines)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--seeds", type=int, default=3)
+    parser.add_argument("--budget", type=int, default=300_000)
+    parser.add_argument("--seconds", type=float, default=5.0, help="per throughput measurement")
+    args = parser.parse_args()
+    torch.set_num_threads(1)
+    config = TrainConfig()
+    segments = random_policy_segments("CartPole-v1", config.capacity, config.t_max)
+    throughput = {}
+    for variant in REPLAY_VARIANTS:
+        throughput[variant] = learner_throughput(variant, segments, args.seconds)
+        print(variant, throughput[variant], flush=True)
+    runs = []
+    for seed in range(args.seeds):
+        for variant in SOLVE_VARIANTS:  # interleaved, so background load hits all alike
+            runs.append(solve(variant, seed, args.budget))
+            print(runs[-1], flush=True)
+    results = {
+        "throughput": throughput,
+        "solve": runs,
+        "variants": SOLVE_VARIANTS,
+        "seeds": args.seeds,
+        "budget": args.budget,
+        "workers": config.num_workers,
+        "batch_size": config.batch_size,
+        "t_max": config.t_max,
+        "machine": {
+            **describe_machine(),
+            "date": datetime.now(timezone.utc).strftime("%Y-%m-%d"),
+        },
+    }
+    command = "python bench/bench_memory_layer.py"
+    if (args.seeds, args.budget) != (3, 300_000):
+        command += f" --seeds {args.seeds} --budget {args.budget}"
+    RESULTS.mkdir(exist_ok=True)
+    (RESULTS / "memory_layer.json").write_text(json.dumps(results, indent=2) + "\n")
+    (RESULTS / "memory_layer.md").write_text(markdown(results, command))
+    print(markdown(results, command))
+
+
+if __name__ == "__main__":
+    main()
