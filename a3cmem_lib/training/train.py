@@ -10,6 +10,7 @@ import copy
 import os
 import time
 from collections import deque
+from collections.abc import Iterator
 from dataclasses import dataclass
 from multiprocessing.connection import Connection, wait
 from multiprocessing.process import BaseProcess
@@ -135,7 +136,10 @@ def train(config: TrainConfig) -> TrainResult:
     if config.memory != "none":
         memory_layer = MemoryLayer(config, shared_model, optimizer)
 
-    with _WorkerPool(config, shared_model, optimizer, start_step, memory_layer) as pool:
+    with (
+        _single_threaded_torch(memory_layer is not None),
+        _WorkerPool(config, shared_model, optimizer, start_step, memory_layer) as pool,
+    ):
         records = pool.collect(start_episode)
     return TrainResult(
         episodes=pd.DataFrame(records, columns=EPISODE_COLUMNS),
@@ -151,6 +155,19 @@ def train(config: TrainConfig) -> TrainResult:
         n_actions=n_actions,
         memory_stats=memory_layer.stats() if memory_layer is not None else None,
     )
+
+
+@contextlib.contextmanager
+def _single_threaded_torch(enabled: bool) -> Iterator[None]:
+    """Run the learner (in this process) on one thread while the workers run, as the workers
+    do: with more threads than free cores, torch's threads spin-wait for each other."""
+    threads = torch.get_num_threads()
+    if enabled:
+        torch.set_num_threads(1)
+    try:
+        yield
+    finally:
+        torch.set_num_threads(threads)
 
 
 class _WorkerPool:
