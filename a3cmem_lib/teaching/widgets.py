@@ -46,58 +46,69 @@ def sampling_distribution(
     return probabilities, weights
 
 
-class PriorityExplorer(widgets.VBox):
+def _slider(value: float, step: float, description: str) -> widgets.FloatSlider:
+    """A slider over [0, 1] that redraws once released (a redraw takes ~0.1 s)."""
+    return widgets.FloatSlider(
+        value=value,
+        min=0.0,
+        max=1.0,
+        step=step,
+        description=description,
+        continuous_update=False,
+        style={"description_width": "initial"},
+        layout=widgets.Layout(width="45%"),
+    )
+
+
+class _TwoSliderFigure(widgets.VBox):
+    """Two sliders above a matplotlib figure (sent as a PNG) and a one-line summary; moving
+    either slider calls :meth:`draw` again. Subclasses set ``figsize`` and ``draw``."""
+
+    figsize: tuple[float, float] = (10, 3)
+
+    def __init__(self, first: widgets.FloatSlider, second: widgets.FloatSlider) -> None:
+        self.image = widgets.Image(format="png")
+        self.summary = widgets.HTML()
+        super().__init__([widgets.HBox([first, second]), self.image, self.summary])
+        first.observe(self._redraw, names="value")
+        second.observe(self._redraw, names="value")
+        self._redraw()
+
+    def draw(self, figure: Figure) -> str:
+        """Draw into ``figure`` for the sliders' current values; return the summary HTML."""
+        raise NotImplementedError
+
+    def _redraw(self, change: object = None) -> None:
+        figure = Figure(figsize=self.figsize)
+        FigureCanvasAgg(figure)
+        self.summary.value = self.draw(figure)
+        png = io.BytesIO()
+        figure.savefig(png, format="png", dpi=80)
+        self.image.value = png.getvalue()
+
+
+class PriorityExplorer(_TwoSliderFigure):
     """α and β sliders above a two-panel plot: P(i) (left) and w_i (right).
 
     Attributes kept current for inspection and tests: ``alpha_slider``, ``beta_slider``,
     ``probabilities`` and ``weights`` (float arrays (n,)), ``image`` (the PNG widget).
     """
 
+    figsize = (10, 2.8)
+
     def __init__(self, priorities: Sequence[float], alpha: float = 0.6, beta: float = 0.4) -> None:
         self.priorities = np.asarray(priorities, dtype=np.float64)
-        style = {"description_width": "initial"}
-        layout = widgets.Layout(width="45%")
-        self.alpha_slider = widgets.FloatSlider(
-            value=alpha,
-            min=0.0,
-            max=1.0,
-            step=0.05,
-            description="α (prioritization)",
-            continuous_update=False,
-            style=style,
-            layout=layout,
-        )
-        self.beta_slider = widgets.FloatSlider(
-            value=beta,
-            min=0.0,
-            max=1.0,
-            step=0.05,
-            description="β (IS correction)",
-            continuous_update=False,
-            style=style,
-            layout=layout,
-        )
-        self.image = widgets.Image(format="png")
-        self.summary = widgets.HTML()
-        super().__init__(
-            [widgets.HBox([self.alpha_slider, self.beta_slider]), self.image, self.summary]
-        )
-        self.alpha_slider.observe(self._redraw, names="value")
-        self.beta_slider.observe(self._redraw, names="value")
-        self._redraw()
+        self.alpha_slider = _slider(alpha, 0.05, "α (prioritization)")
+        self.beta_slider = _slider(beta, 0.05, "β (IS correction)")
+        super().__init__(self.alpha_slider, self.beta_slider)
 
-    def _redraw(self, change: object = None) -> None:
+    def draw(self, figure: Figure) -> str:
         alpha, beta = self.alpha_slider.value, self.beta_slider.value
         self.probabilities, self.weights = sampling_distribution(self.priorities, alpha, beta)
-        figure = Figure(figsize=(10, 2.8))
-        FigureCanvasAgg(figure)
         plots.priority_panels(
             self.priorities, [(alpha, beta, self.probabilities, self.weights)], figure=figure
         )
-        png = io.BytesIO()
-        figure.savefig(png, format="png", dpi=80)
-        self.image.value = png.getvalue()
-        self.summary.value = (
+        return (
             f"largest P(i) = {self.probabilities.max():.3f} (uniform would be "
             f"{1 / len(self.priorities):.3f}); smallest weight = {self.weights.min():.3f}"
         )
@@ -114,13 +125,15 @@ def priority_explorer(
     return PriorityExplorer(priorities, alpha=alpha, beta=beta)
 
 
-class AdvantageExplorer(widgets.VBox):
+class AdvantageExplorer(_TwoSliderFigure):
     """γ and λ sliders above the rollout and its GAE advantages A_t.
 
     Attributes kept current for inspection and tests: ``gamma_slider``, ``lambda_slider``,
     ``advantages`` (float32 array (T,), from :func:`~a3cmem_lib.agent.gae_advantages`),
     ``image`` (the PNG widget) and ``summary`` (HTML listing the advantages).
     """
+
+    figsize = (10, 5)
 
     def __init__(
         self,
@@ -137,38 +150,11 @@ class AdvantageExplorer(widgets.VBox):
         self.next_values = np.asarray(next_values, dtype=np.float64)
         self.terminated = np.asarray(terminated, dtype=bool)
         self.truncated = np.asarray(truncated, dtype=bool)
-        style = {"description_width": "initial"}
-        layout = widgets.Layout(width="45%")
-        self.gamma_slider = widgets.FloatSlider(
-            value=gamma,
-            min=0.0,
-            max=1.0,
-            step=0.01,
-            description="γ (discount)",
-            continuous_update=False,
-            style=style,
-            layout=layout,
-        )
-        self.lambda_slider = widgets.FloatSlider(
-            value=gae_lambda,
-            min=0.0,
-            max=1.0,
-            step=0.05,
-            description="λ (GAE)",
-            continuous_update=False,
-            style=style,
-            layout=layout,
-        )
-        self.image = widgets.Image(format="png")
-        self.summary = widgets.HTML()
-        super().__init__(
-            [widgets.HBox([self.gamma_slider, self.lambda_slider]), self.image, self.summary]
-        )
-        self.gamma_slider.observe(self._redraw, names="value")
-        self.lambda_slider.observe(self._redraw, names="value")
-        self._redraw()
+        self.gamma_slider = _slider(gamma, 0.01, "γ (discount)")
+        self.lambda_slider = _slider(gae_lambda, 0.05, "λ (GAE)")
+        super().__init__(self.gamma_slider, self.lambda_slider)
 
-    def _redraw(self, change: object = None) -> None:
+    def draw(self, figure: Figure) -> str:
         gamma, gae_lambda = self.gamma_slider.value, self.lambda_slider.value
         self.advantages = gae_advantages(
             self.rewards,
@@ -179,8 +165,6 @@ class AdvantageExplorer(widgets.VBox):
             gamma,
             gae_lambda,
         )
-        figure = Figure(figsize=(10, 5))
-        FigureCanvasAgg(figure)
         plots.advantage_figure(
             self.rewards,
             self.values,
@@ -189,11 +173,8 @@ class AdvantageExplorer(widgets.VBox):
             [(gamma, gae_lambda, self.advantages)],
             figure=figure,
         )
-        png = io.BytesIO()
-        figure.savefig(png, format="png", dpi=80)
-        self.image.value = png.getvalue()
         listed = ", ".join(f"{value:+.2f}" for value in self.advantages)
-        self.summary.value = f"A_t for t = 0..{len(self.advantages) - 1}: {listed}"
+        return f"A_t for t = 0..{len(self.advantages) - 1}: {listed}"
 
 
 def advantage_explorer(
