@@ -72,7 +72,8 @@ class TrainConfig:
     (CartPole-v1 counts as solved at 475)."""
     resume_from: str | None = None
     """Path of a checkpoint (see :mod:`a3cmem_lib.training.checkpoint`) to continue from:
-    weights, optimizer state and step counters are restored; ``total_steps`` stays absolute."""
+    weights, optimizer state and step counters are restored; ``total_steps`` stays absolute.
+    The replay buffer of a memory-layer run is not checkpointed: it refills from empty."""
 
     # -- the memory layer (notebooks/05_async_training_with_memory.ipynb) --------------------
     memory: str = "none"
