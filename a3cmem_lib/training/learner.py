@@ -32,7 +32,8 @@ class LearnerUpdate:
     mean_rho: float
     """Mean importance ratio π/μ over the batch's steps before truncation: 1.0 is on-policy."""
     clipped_fraction: float
-    """Fraction of steps whose ratio exceeded ρ̄ and was truncated."""
+    """Fraction of steps whose ratio exceeded ρ̄ (by more than rounding, 1e-4) and was
+    truncated."""
     beta: float
     """Importance-sampling exponent used (1.0 when the memory is not prioritized)."""
 
@@ -182,6 +183,7 @@ class Learner:
             value_loss=loss.value.item(),
             entropy=loss.entropy.item(),
             mean_rho=float(real_rhos.mean()),
-            clipped_fraction=float((real_rhos > self.rho_bar).float().mean()),
+            # float32 π against float64 μ: on-policy ratios are 1 ± 1e-6, not clipped
+            clipped_fraction=float((real_rhos > self.rho_bar * (1 + 1e-4)).float().mean()),
             beta=beta,
         )

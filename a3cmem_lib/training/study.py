@@ -140,11 +140,19 @@ def smoothed_returns(returns: Sequence[float]) -> np.ndarray:
     return pd.Series(returns, dtype=float).rolling(WINDOW, min_periods=1).mean().to_numpy()
 
 
+def first_solved_episode(returns: Sequence[float], threshold: float) -> int | None:
+    """Index of the first episode whose ``WINDOW``-episode mean return is ``>= threshold``.
+
+    Only indices ``>= WINDOW - 1`` count (a full window); ``None`` if the run never got there.
+    """
+    smooth = smoothed_returns(returns)
+    reached = np.flatnonzero((smooth >= threshold) & (np.arange(len(smooth)) >= WINDOW - 1))
+    return int(reached[0]) if len(reached) else None
+
+
 def run_summary(table: pd.DataFrame, threshold: float, wall_time: float, steps: int) -> dict:
     """One run's row of ``runs.csv``: final return, steps and seconds to the threshold."""
-    smooth = smoothed_returns(table["return"])
-    reached = np.flatnonzero((smooth >= threshold) & (np.arange(len(smooth)) >= WINDOW - 1))
-    first = reached[0] if len(reached) else None
+    first = first_solved_episode(table["return"], threshold)
     return {
         "env": table["env"].iloc[0],
         "variant": table["variant"].iloc[0],

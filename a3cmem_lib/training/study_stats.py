@@ -1,0 +1,321 @@
+"""Stability statistics of a study: collapse within runs, spread over seeds, tests vs a baseline.
+
+:mod:`a3cmem_lib.training.study` measures where each run *ends* (final return, steps to the
+threshold). The seed's claim is about *stability*, which a run's end does not show: a run
+can solve the task, collapse and recover. This module reads the tidy episode table of a
+study and measures, per run:
+
+- the **max drawdown** of its smoothed return after it first reached the threshold,
+  ``max_t (max_{s <= t} R_s - R_t)``: how far it fell from its best;
+- the **relative drawdown**: that fall as a fraction of what the run had learned, the
+  distance from its first ``WINDOW``-episode mean to the threshold; a run **collapsed** when
+  it lost more than :data:`COLLAPSE_FRACTION` of it;
+
+and, per (environment, variant), compares seeds with the baseline (plain A3C) by rank
+tests and bootstrap intervals that make no normality assumption, because 10 seeds are far
+too few to check one.
+
+Explained in notebooks/06_stability_study.ipynb.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import numpy as np
+import pandas as pd
+
+from .study import WINDOW, first_solved_episode, smoothed_returns
+
+COLLAPSE_FRACTION = 0.5
+"""A solved run *collapsed* when its drawdown after solving exceeds this fraction of the
+distance from its first ``WINDOW``-episode mean to the threshold."""
+
+
+def max_drawdown(curve: Sequence[float]) -> float:
+    """Largest fall of ``curve`` below its running maximum: ``max_t (max_{s<=t} c_s - c_t)``.
+
+    Args:
+        curve: a learning curve, ``(T,)`` floats without NaN, ``T >= 1``.
+
+    Returns:
+        The drawdown in the curve's units, ``>= 0``; ``0.0`` for a curve that never falls.
+    """
+    values = np.asarray(curve, dtype=float)
+    if values.ndim != 1 or len(values) == 0:
+        raise ValueError(f"curve must be a non-empty 1-D sequence, got shape {values.shape}")
+    if np.isnan(values).any():
+        raise ValueError("curve must not contain NaN")
+    return float(np.max(np.maximum.accumulate(values) - values))
+
+
+def run_stability(episodes: pd.DataFrame, runs: pd.DataFrame) -> pd.DataFrame:
+    """Within-run stability of every run of a study, one row per (env, variant, seed).
+
+    Args:
+        episodes: the study's ``episodes.csv`` (columns ``env, variant, seed, return``, in
+            episode order within each run).
+        runs: the study's ``runs.csv`` (for each run's ``threshold``).
+
+    Returns:
+        Columns ``env, variant, seed, threshold, solved`` (bool), ``start`` (mean return of the
+        first ``WINDOW`` episodes), ``best`` (highest ``WINDOW``-episode mean), ``final``
+        (the last one), ``drawdown`` (max drawdown of the smoothed return from the first
+        solved episode on; NaN if never solved), ``relative_drawdown`` (``drawdown /
+        (threshold - start)``), ``collapsed`` (``relative_drawdown >
+        COLLAPSE_FRACTION``; False if never solved) and ``below_after_solved`` (fraction of
+        episodes after the first solved one whose smoothed return is under the threshold).
+    """
+    thresholds = runs.set_index(["env", "variant", "seed"])["threshold"]
+    rows = []
+    for (env_id, variant, seed), run in episodes.groupby(["env", "variant", "seed"], sort=False):
+        threshold = float(thresholds.loc[(env_id, variant, seed)])
+        returns = run["return"].to_numpy()
+        smooth = smoothed_returns(returns)
+        full = smooth[WINDOW - 1 :] if len(smooth) >= WINDOW else smooth[-1:]
+        first = first_solved_episode(returns, threshold)
+        start = float(full[0])
+        drawdown = below = np.nan
+        if first is not None:
+            after = smooth[first:]
+            drawdown = max_drawdown(after)
+            below = float(np.mean(after < threshold))
+        span = threshold - start
+        relative = drawdown / span if span > 0 else np.nan
+        rows.append(
+            {
+                "env": env_id,
+                "variant": variant,
+                "seed": int(seed),
+                "threshold": threshold,
+                "solved": first is not None,
+                "start": start,
+                "best": float(full.max()),
+                "final": float(smooth[-1]),
+                "drawdown": drawdown,
+                "relative_drawdown": relative,
+                "collapsed": bool(relative > COLLAPSE_FRACTION),
+                "below_after_solved": below,
+            }
+        )
+    return pd.DataFrame(rows)
+
+
+def stability_summary(stability: pd.DataFrame, runs: pd.DataFrame) -> pd.DataFrame:
+    """Per (env, variant): spread of the final return over seeds and collapse within runs.
+
+    Args:
+        stability: :func:`run_stability`'s table.
+        runs: the study's ``runs.csv`` (for ``final_return``).
+
+    Returns:
+        Columns ``env, variant, runs, final_iqr, final_std`` (over seeds, ``ddof=1``),
+        ``solved``, ``drawdown_median``, ``drawdown_max``, ``relative_drawdown_median``
+        (over solved runs), ``collapsed`` (solved runs that collapsed) and
+        ``below_after_solved_median``.
+    """
+    merged = stability.merge(runs[["env", "variant", "seed", "final_return"]])
+    rows = []
+    for (env_id, variant), group in merged.groupby(["env", "variant"], sort=False):
+        final = group["final_return"]
+        solved = group[group["solved"]]
+        rows.append(
+            {
+                "env": env_id,
+                "variant": variant,
+                "runs": len(group),
+                "final_iqr": final.quantile(0.75) - final.quantile(0.25),
+                "final_std": final.std(ddof=1) if len(group) > 1 else 0.0,
+                "solved": len(solved),
+                "drawdown_median": solved["drawdown"].median(),
+                "drawdown_max": solved["drawdown"].max(),
+                "relative_drawdown_median": solved["relative_drawdown"].median(),
+                "collapsed": int(solved["collapsed"].sum()),
+                "below_after_solved_median": solved["below_after_solved"].median(),
+            }
+        )
+    return pd.DataFrame(rows)
+
+
+def steps_or_budget(runs: pd.DataFrame) -> pd.Series:
+    """Steps to the threshold, with a run that never reached it counted as its whole budget.
+
+    A censored value (the true time is "more than the budget"), so a comparison of these is
+    conservative: it can only understate how much slower a variant that often fails is.
+    """
+    return runs["steps_to_threshold"].fillna(runs["env_steps"].astype(float))
+
+
+def probability_of_superiority(a: Sequence[float], b: Sequence[float]) -> float:
+    """``P(A > B) + P(A = B) / 2`` for one draw from each sample: Mann–Whitney's ``U / (n_a n_b)``.
+
+    0.5 means neither tends to be larger; 1.0 that every value of ``a`` beats every value of
+    ``b``.
+    """
+    a, b = np.asarray(a, dtype=float)[:, None], np.asarray(b, dtype=float)[None, :]
+    if a.size == 0 or b.size == 0:
+        raise ValueError("both samples must be non-empty")
+    return float(np.mean((a > b) + 0.5 * (a == b)))
+
+
+def bootstrap_median_difference(
+    a: Sequence[float],
+    b: Sequence[float],
+    *,
+    resamples: int = 10_000,
+    confidence: float = 0.95,
+    seed: int = 0,
+) -> tuple[float, float, float]:
+    """``median(a) - median(b)`` and its percentile-bootstrap confidence interval.
+
+    Each sample is resampled with replacement on its own (the seeds of two variants are
+    independent runs), ``resamples`` times.
+
+    Returns:
+        ``(difference, low, high)``.
+    """
+    a, b = np.asarray(a, dtype=float), np.asarray(b, dtype=float)
+    if a.size == 0 or b.size == 0:
+        raise ValueError("both samples must be non-empty")
+    if not 0.0 < confidence < 1.0:
+        raise ValueError(f"confidence must be in (0, 1), got {confidence}")
+    rng = np.random.default_rng(seed)
+    medians_a = np.median(rng.choice(a, size=(resamples, a.size)), axis=1)
+    medians_b = np.median(rng.choice(b, size=(resamples, b.size)), axis=1)
+    tail = 100 * (1 - confidence) / 2
+    low, high = np.percentile(medians_a - medians_b, [tail, 100 - tail])
+    return float(np.median(a) - np.median(b)), float(low), float(high)
+
+
+def holm(pvalues: Sequence[float]) -> np.ndarray:
+    """Holm's step-down adjustment of ``pvalues`` for testing them together.
+
+    Reject hypothesis ``i`` at family-wise level α when its adjusted p-value is ``<= α``
+    (Holm, 1979): the k-th smallest p-value is multiplied by ``m - k + 1``, then made
+    non-decreasing and capped at 1.
+    """
+    p = np.asarray(pvalues, dtype=float)
+    order = np.argsort(p)
+    scaled = p[order] * (len(p) - np.arange(len(p)))
+    adjusted = np.empty_like(p)
+    adjusted[order] = np.minimum(np.maximum.accumulate(scaled), 1.0)
+    return adjusted
+
+
+def compare_to_baseline(
+    frame: pd.DataFrame,
+    column: str,
+    *,
+    baseline: str = "none",
+    resamples: int = 10_000,
+    seed: int = 0,
+) -> pd.DataFrame:
+    """Each variant against ``baseline``, per environment: is ``column`` typically larger?
+
+    Args:
+        frame: one row per run, with columns ``env, variant`` and ``column`` (rows where
+            ``column`` is NaN are left out).
+        column: the per-run quantity to compare (e.g. ``final_return``).
+        baseline: the variant every other one is compared with.
+        resamples, seed: of :func:`bootstrap_median_difference`.
+
+    Returns:
+        One row per (env, variant other than the baseline): ``n``, ``baseline_n``,
+        ``median``, ``baseline_median``, ``difference`` (of medians) with its 95 % bootstrap
+        interval ``ci_low, ci_high``, ``p_superior`` (:func:`probability_of_superiority` of
+        the variant over the baseline) and ``p_value``, the two-sided Mann–Whitney U test's
+        (1.0 when every value is equal). Adjust the p-values of all the tests you make
+        together with :func:`holm`. Needs scipy (``requirements.txt``).
+    """
+    from scipy.stats import mannwhitneyu  # only the tests need scipy
+
+    rows = []
+    for env_id, variant, values, reference in _against_baseline(frame, column, baseline):
+        row = {"env": env_id, "variant": variant, "n": len(values), "baseline_n": len(reference)}
+        rows.append(row)
+        if len(values) == 0 or len(reference) == 0:
+            continue  # nothing to compare: the statistics stay NaN
+        row["median"] = float(np.median(values))
+        row["baseline_median"] = float(np.median(reference))
+        row["difference"], row["ci_low"], row["ci_high"] = bootstrap_median_difference(
+            values, reference, resamples=resamples, seed=seed
+        )
+        row["p_superior"] = probability_of_superiority(values, reference)
+        if np.ptp(np.concatenate([values, reference])) == 0:
+            row["p_value"] = 1.0
+        else:
+            row["p_value"] = float(mannwhitneyu(values, reference, alternative="two-sided").pvalue)
+    columns = ["median", "baseline_median", "difference", "ci_low", "ci_high", "p_superior"]
+    return pd.DataFrame(rows).reindex(
+        columns=["env", "variant", "n", "baseline_n", *columns, "p_value"]
+    )
+
+
+def compare_spread_to_baseline(
+    frame: pd.DataFrame, column: str, *, baseline: str = "none"
+) -> pd.DataFrame:
+    """Each variant against ``baseline``, per environment: is ``column`` more spread out?
+
+    Returns:
+        One row per (env, variant other than the baseline): ``iqr``, ``baseline_iqr``,
+        ``std``, ``baseline_std`` (``ddof=1``) and ``p_value`` of the Brown–Forsythe test of
+        equal spread (Levene's test on distances to the median; 1.0 when both samples are
+        constant). Needs scipy (``requirements.txt``).
+    """
+    from scipy.stats import levene
+
+    rows = []
+    for env_id, variant, values, reference in _against_baseline(frame, column, baseline):
+        row = {"env": env_id, "variant": variant}
+        rows.append(row)
+        if len(values) < 2 or len(reference) < 2:
+            continue  # no spread to measure: the statistics stay NaN
+        row["iqr"], row["baseline_iqr"] = _iqr(values), _iqr(reference)
+        row["std"] = float(np.std(values, ddof=1))
+        row["baseline_std"] = float(np.std(reference, ddof=1))
+        if np.ptp(values) == 0 and np.ptp(reference) == 0:
+            row["p_value"] = 1.0
+        else:
+            # Distances to the median constant within both samples (but different between
+            # them) make the statistic infinite, p = 0; numpy warns about the division.
+            with np.errstate(divide="ignore", invalid="ignore"):
+                row["p_value"] = float(levene(values, reference, center="median").pvalue)
+    return pd.DataFrame(rows).reindex(
+        columns=["env", "variant", "iqr", "baseline_iqr", "std", "baseline_std", "p_value"]
+    )
+
+
+def detectable_superiority(n: int, m: int, alpha: float = 0.05) -> float:
+    """The smallest probability of superiority a Mann–Whitney test can call significant.
+
+    With samples of ``n`` and ``m`` runs (no ties), the two-sided test of
+    :func:`compare_to_baseline` rejects at level ``alpha`` only when
+    :func:`probability_of_superiority` is at least this (or at most one minus it): smaller
+    differences between variants are invisible with this many seeds. Needs scipy.
+    """
+    from scipy.stats import mannwhitneyu
+
+    reference = np.arange(m, dtype=float)
+    for u in range((n * m + 1) // 2, n * m + 1):
+        # n values that beat exactly u of the n * m pairs: value c - 0.5 beats c of 0..m-1
+        above = [m] * (u // m) + ([u % m] if u % m else [])
+        values = np.array(above + [0] * (n - len(above)), dtype=float) - 0.5
+        if mannwhitneyu(values, reference, alternative="two-sided").pvalue <= alpha:
+            return u / (n * m)
+    return float("nan")
+
+
+def _iqr(values: np.ndarray) -> float:
+    q25, q75 = np.percentile(values, [25, 75])
+    return float(q75 - q25)
+
+
+def _against_baseline(frame: pd.DataFrame, column: str, baseline: str):
+    """(env, variant, values, baseline values) for every variant but the baseline."""
+    for env_id, group in frame.groupby("env", sort=False):
+        variants = [v for v in dict.fromkeys(group["variant"]) if v != baseline]
+        group = group.dropna(subset=[column])
+        reference = group.loc[group["variant"] == baseline, column].to_numpy(dtype=float)
+        for variant in variants:
+            values = group.loc[group["variant"] == variant, column].to_numpy(dtype=float)
+            yield env_id, variant, values, reference
