@@ -285,7 +285,7 @@ def markdown(results: dict, command: str) -> str:
         lines.append("")
         ours = table["a3cmem PrioritizedReplayBuffer"]["sample+update"]
         ratios = [
-            f"- PER sample+update: a3cmem is **{table[name]['sample+update'] / ours:.1f}×** "
+            f"- PER sample+update: a3cmem is **{table[name]['sample+update'] / ours:.2f}×** "
             f"the throughput of {name}"
             for name in table
             if name != "a3cmem PrioritizedReplayBuffer" and "sample+update" in table[name]
@@ -319,7 +319,15 @@ def main() -> None:
     parser.add_argument("--quick", action="store_true", help="capacity 10k, short rounds")
     parser.add_argument("--rounds", type=int, default=5)
     parser.add_argument("--budget", type=float, default=0.3, help="seconds per measurement")
+    parser.add_argument(
+        "--report-only", action="store_true", help="rewrite the .md from the saved .json"
+    )
     args = parser.parse_args()
+    if args.report_only:
+        command = "python bench/bench_memory.py"
+        results = json.loads((RESULTS / "memory.json").read_text())
+        (RESULTS / "memory.md").write_text(markdown(results, command))
+        return
     capacities = [10_000] if args.quick else [100_000, 1_000_000]
     rounds, budget = (2, 0.05) if args.quick else (args.rounds, args.budget)
     results = run(capacities, rounds, budget)

@@ -85,10 +85,12 @@ def solve(variant: str, seed: int, budget: int) -> dict:
     }
 
 
-def spread(values: list[float]) -> str:
+def spread(values: list[float], digits: int = 0) -> str:
+    """Median (min–max) of ``values``, or a dash when there are none."""
     if not values:
         return "–"
-    return f"{statistics.median(values):,.0f} ({min(values):,.0f}–{max(values):,.0f})"
+    low, mid, high = min(values), statistics.median(values), max(values)
+    return f"{mid:,.{digits}f} ({low:,.{digits}f}–{high:,.{digits}f})"
 
 
 def markdown(results: dict, command: str) -> str:
@@ -127,7 +129,7 @@ def markdown(results: dict, command: str) -> str:
         rate = statistics.median(run["steps_per_s"] for run in runs)
         lines.append(
             f"| {variant} | {len(solved)}/{len(runs)} | {spread([r['steps'] for r in solved])} | "
-            f"{spread([r['seconds'] for r in solved])} | {rate:,.0f} |"
+            f"{spread([r['seconds'] for r in solved], digits=1)} | {rate:,.0f} |"
         )
     lines.append("")
     return "\n".join(lines)
@@ -138,7 +140,14 @@ def main() -> None:
     parser.add_argument("--seeds", type=int, default=3)
     parser.add_argument("--budget", type=int, default=300_000)
     parser.add_argument("--seconds", type=float, default=5.0, help="per throughput measurement")
+    parser.add_argument(
+        "--report-only", action="store_true", help="rewrite the .md from the saved .json"
+    )
     args = parser.parse_args()
+    if args.report_only:
+        results = json.loads((RESULTS / "memory_layer.json").read_text())
+        (RESULTS / "memory_layer.md").write_text(markdown(results, _command(results)))
+        return
     torch.set_num_threads(1)
     config = TrainConfig()
     segments = random_policy_segments("CartPole-v1", config.capacity, config.t_max)
@@ -165,13 +174,17 @@ def main() -> None:
             "date": datetime.now(timezone.utc).strftime("%Y-%m-%d"),
         },
     }
-    command = "python bench/bench_memory_layer.py"
-    if (args.seeds, args.budget) != (3, 300_000):
-        command += f" --seeds {args.seeds} --budget {args.budget}"
     RESULTS.mkdir(exist_ok=True)
     (RESULTS / "memory_layer.json").write_text(json.dumps(results, indent=2) + "\n")
-    (RESULTS / "memory_layer.md").write_text(markdown(results, command))
-    print(markdown(results, command))
+    (RESULTS / "memory_layer.md").write_text(markdown(results, _command(results)))
+    print(markdown(results, _command(results)))
+
+
+def _command(results: dict) -> str:
+    command = "python bench/bench_memory_layer.py"
+    if (results["seeds"], results["budget"]) != (3, 300_000):
+        command += f" --seeds {results['seeds']} --budget {results['budget']}"
+    return command
 
 
 if __name__ == "__main__":
