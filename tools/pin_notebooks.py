@@ -34,7 +34,8 @@ def main(argv: list[str] | None = None) -> None:
         for cell in notebook["cells"]:
             source = "".join(cell["source"])
             if PIN.search(source):
-                cell["source"] = PIN.sub(lambda match: match.group(1) + commit, source)
+                pinned = PIN.sub(lambda match: match.group(1) + commit, source)
+                cell["source"] = pinned.splitlines(keepends=True)  # nbformat's usual layout
         path.write_text(json.dumps(notebook, indent=1, ensure_ascii=False) + "\n")
         print(f"pinned {path.name} to {commit[:12]}")
 
