@@ -19,7 +19,7 @@ from typing import Any
 import pandas as pd
 import torch
 import torch.multiprocessing as mp
-from tqdm import tqdm
+from tqdm.auto import tqdm
 
 from a3cmem_lib.agent.model import ActorCritic
 from a3cmem_lib.agent.shared_optim import SharedAdam, SharedRMSprop
