@@ -60,7 +60,10 @@ class SumTree:
         top = -(-self.capacity // k**depth)
         # Level 0 is the top (``top`` nodes); level ``depth`` holds the leaves, zero-padded.
         self._sums = [np.zeros(top * k**level) for level in range(depth + 1)]
-        self._mins = [np.full(top * k**level, np.inf) for level in range(depth + 1)]
+        # Minima of the internal levels only; at the leaves a written-flag per leaf is enough
+        # (the minimum of a leaf is its value) and costs 1 byte instead of 8.
+        self._mins = [np.full(top * k**level, np.inf) for level in range(depth)]
+        self._written = np.zeros(top * k**depth, dtype=bool)
         self._top_running = np.zeros(top + 1)  # [0, s_0, s_0 + s_1, ...]
         self._min = np.inf
         self._ones = np.ones(k)
@@ -106,25 +109,32 @@ class SumTree:
         """:meth:`update` for callers that validated ``indices`` (int64 (n,)) and ``values``."""
         k = self.branching
         self._sums[-1][indices] = values
-        self._mins[-1][indices] = values
+        self._written[indices] = True
         nodes = indices
         for level in range(self.depth - 1, -1, -1):
             nodes = nodes // k
             # Recompute each parent from its children (no running deltas: no drift).
             children = self._sums[level + 1].reshape(-1, k).take(nodes, axis=0)  # (n, k)
             self._sums[level][nodes] = children @ self._ones
+            if level == self.depth - 1:  # leaves: their values, where written
+                written = self._written.reshape(-1, k).take(nodes, axis=0)
+                children = np.where(written, children, np.inf)
+            else:
+                children = self._mins[level + 1].reshape(-1, k).take(nodes, axis=0)
             # A minimum over the leading axis of a contiguous (k, n) array is k-1 fast
             # vector operations; over the trailing axis of (n, k) it is n slow short loops.
-            children = self._mins[level + 1].reshape(-1, k).take(nodes, axis=0)
             self._mins[level][nodes] = np.minimum.reduce(np.ascontiguousarray(children.T))
         np.cumsum(self._sums[0], out=self._top_running[1:])
-        self._min = float(self._mins[0].min())
+        top_mins = self._mins[0] if self.depth else np.where(self._written, self._sums[0], np.inf)
+        self._min = float(top_mins.min())
 
     def clear(self) -> None:
         """Set every leaf back to empty (sum 0, no minimum)."""
-        for sums, mins in zip(self._sums, self._mins, strict=True):
+        for sums in self._sums:
             sums.fill(0.0)
+        for mins in self._mins:
             mins.fill(np.inf)
+        self._written.fill(False)
         self._top_running.fill(0.0)
         self._min = np.inf
 
@@ -178,7 +188,7 @@ class SumTree:
             "branching": self.branching,
             "top_size": self.top_size,
             "leaves": self._sums[-1][: self.capacity].copy(),
-            "written": np.isfinite(self._mins[-1][: self.capacity]),
+            "written": self._written[: self.capacity].copy(),
         }
 
     def load_state_dict(self, state: dict[str, Any]) -> None:
