@@ -25,7 +25,7 @@ import torch
 
 from a3cmem_lib.agent.vtrace import vtrace
 
-from .runner import run_checks
+from .runner import result_array, run_checks
 
 _TOLERANCE = 1e-5
 
@@ -64,21 +64,6 @@ def _batch(
         "next_values": np.asarray(next_values, dtype=np.float64),
         "terminated": np.asarray(terminated or [False] * len(ratios), dtype=bool),
     }
-
-
-def _as_array(value: Any, what: str, size: int) -> np.ndarray:
-    if isinstance(value, torch.Tensor):
-        value = value.detach().cpu().numpy()
-    try:
-        array = np.asarray(value, dtype=np.float64)
-    except (TypeError, ValueError):
-        raise AssertionError(
-            f"{what} must be an array of numbers, got {type(value).__name__}"
-        ) from None
-    assert array.shape == (size,), (
-        f"{what} must have shape ({size},) (one value per transition), got {array.shape}"
-    )
-    return array
 
 
 def _hint(batch: dict[str, np.ndarray], i: int, rho_bar: float) -> str:
@@ -125,7 +110,7 @@ def check_vtrace(
             assert np.array_equal(copies[name], array), f"my_vtrace_one_step modified {name}"
         expected = _reference(batch, gamma, rho_bar)
         for what, got_value, want in zip(("targets", "advantages"), result, expected, strict=True):
-            got = _as_array(got_value, what, size)
+            got = result_array(got_value, what, size, "one value per transition")
             wrong = np.flatnonzero(~np.isclose(got, want, rtol=_TOLERANCE, atol=_TOLERANCE))
             if len(wrong):
                 i = int(wrong[0])

@@ -31,7 +31,7 @@ import numpy as np
 
 from a3cmem_lib.agent import gae_advantages, n_step_returns
 
-from .runner import run_checks
+from .runner import result_array, run_checks
 
 _TOLERANCE = 1e-5
 
@@ -77,17 +77,8 @@ def _call(function: Callable[..., Any], name: str, rollout: dict[str, np.ndarray
     # Copies, so a function that writes into its inputs cannot corrupt the reference answer.
     copies = {key: value.copy() for key, value in rollout.items()}
     result = function(*copies.values(), *args)
-    try:
-        array = np.asarray(result, dtype=np.float64)
-    except (TypeError, ValueError):
-        raise AssertionError(
-            f"{name} must return an array of numbers, got {type(result).__name__}"
-        ) from None
     length = len(rollout["rewards"])
-    assert array.shape == (length,), (
-        f"{name} must return shape ({length},) (one value per step), got {array.shape}"
-    )
-    return array
+    return result_array(result, f"{name}'s result", length, "one value per step")
 
 
 def _compare(

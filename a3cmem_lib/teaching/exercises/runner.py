@@ -10,6 +10,8 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
+import numpy as np
+
 
 class ExerciseCheckError(AssertionError):
     """An exercise check failed; the message says which case and what was expected."""
@@ -36,3 +38,20 @@ def run_checks(name: str, cases: list[tuple[str, Callable[[], Any]]]) -> None:
                 f"✗ {name} raised {type(error).__name__} on {description}: {error}"
             ) from error
     print(f"✓ {name} passed ({len(cases)} checks).")
+
+
+def result_array(value: Any, what: str, length: int, unit: str) -> np.ndarray:
+    """The reader's ``value`` as a float64 array of shape (length,), or an ``AssertionError``
+    saying what it should have been (``unit`` names one entry, e.g. "one value per step")."""
+    if hasattr(value, "detach"):  # a torch tensor, possibly requiring grad
+        value = value.detach().cpu().numpy()
+    try:
+        array = np.asarray(value, dtype=np.float64)
+    except (TypeError, ValueError):
+        raise AssertionError(
+            f"{what} must be an array of numbers, got {type(value).__name__}"
+        ) from None
+    assert array.shape == (length,), (
+        f"{what} must have shape ({length},) ({unit}), got {array.shape}"
+    )
+    return array
