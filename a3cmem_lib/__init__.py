@@ -2,10 +2,17 @@
 
 Subpackages, lowest layer first (a lower layer never imports a higher one):
 
-- :mod:`a3cmem_lib.memory`   replay buffers (numpy only): FIFO ring, sum-tree PER, dedup.
-- :mod:`a3cmem_lib.agent`    actor-critic model, returns, losses, shared optimizer.
-- :mod:`a3cmem_lib.training` asynchronous workers, learner, ``train()``, the CLI.
-- :mod:`a3cmem_lib.teaching` plots, widgets and exercise checks for the notebooks.
+- :mod:`a3cmem_lib.memory`      replay buffers (numpy only): FIFO ring, sum-tree PER, dedup.
+- :mod:`a3cmem_lib.envs`        the library's environments, ``make_env``, fixed-policy rollouts.
+- :mod:`a3cmem_lib.agent`       actor-critic model, returns, V-trace, losses, shared optimizers.
+- :mod:`a3cmem_lib.training`    asynchronous workers, the memory layer, learner, ``train()``.
+- :mod:`a3cmem_lib.experiments` the stability study, its statistics and plots, duplicate rates.
+- :mod:`a3cmem_lib.teaching`    plots, widgets and exercise checks for the notebooks.
+- :mod:`a3cmem_lib.cli`         ``python -m a3cmem_lib train|study``.
 """
 
+from a3cmem_lib import _moved
+
 __version__ = "0.1.0"
+
+_moved.install()

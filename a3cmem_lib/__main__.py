@@ -2,7 +2,7 @@
 
 import sys
 
-from a3cmem_lib.training.cli import main
+from a3cmem_lib.cli import main
 
 if __name__ == "__main__":
     sys.exit(main())

@@ -26,13 +26,13 @@ from pathlib import Path
 
 import numpy as np
 
+from a3cmem_lib.experiments.machine import describe_machine
 from a3cmem_lib.memory import FIFOBuffer, PrioritizedReplayBuffer, Transition
-from a3cmem_lib.teaching.seed_buffers import (
+from a3cmem_lib.teaching.article_buffers import (
     FixedSeedFIFOBuffer,
     SeedFIFOBuffer,
     SeedPrioritizedReplayBuffer,
 )
-from a3cmem_lib.training.machine import describe_machine
 
 RESULTS = Path(__file__).resolve().parent / "results"
 BATCH = 256

@@ -23,9 +23,9 @@ import torch
 
 from a3cmem_lib.agent.model import ActorCritic
 from a3cmem_lib.agent.shared_optim import SharedAdam
+from a3cmem_lib.experiments.machine import describe_machine
 from a3cmem_lib.training import TrainConfig, train
 from a3cmem_lib.training.learner import Learner
-from a3cmem_lib.training.machine import describe_machine
 from a3cmem_lib.training.memory_layer import build_memory
 from a3cmem_lib.training.segments import Segment, random_policy_segments
 

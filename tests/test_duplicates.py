@@ -10,7 +10,7 @@ import pytest
 
 from a3cmem_lib.envs import GRIDWORLD_ID
 from a3cmem_lib.envs.gridworld import UP
-from a3cmem_lib.training.duplicates import (
+from a3cmem_lib.experiments.duplicates import (
     DuplicateReport,
     measure_duplicate_rate,
     rollout_transitions,

@@ -7,8 +7,8 @@ from dataclasses import fields
 import pandas as pd
 import pytest
 
+from a3cmem_lib.cli import build_parser, main
 from a3cmem_lib.training import TrainConfig, load_checkpoint
-from a3cmem_lib.training.cli import build_parser, main
 
 
 def test_every_config_field_has_a_flag():

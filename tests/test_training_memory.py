@@ -5,8 +5,8 @@ from __future__ import annotations
 
 import pytest
 
+from a3cmem_lib.cli import main
 from a3cmem_lib.training import TrainConfig, train
-from a3cmem_lib.training.cli import main
 from a3cmem_lib.training.memory_layer import MemoryLayer
 from a3cmem_lib.training.train import WorkerError
 

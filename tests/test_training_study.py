@@ -9,8 +9,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from a3cmem_lib.training.config import TrainConfig
-from a3cmem_lib.training.study import (
+from a3cmem_lib.experiments.study import (
     EPISODES_FILE,
     RUNS_FILE,
     SUMMARY_FILE,
@@ -20,7 +19,8 @@ from a3cmem_lib.training.study import (
     run_study,
     summarize,
 )
-from a3cmem_lib.training.study_plots import write_figures
+from a3cmem_lib.experiments.study_plots import write_figures
+from a3cmem_lib.training.config import TrainConfig
 
 
 @dataclass

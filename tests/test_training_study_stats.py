@@ -7,8 +7,8 @@ import pandas as pd
 import pytest
 from scipy.stats import mannwhitneyu
 
-from a3cmem_lib.training.study import WINDOW, first_solved_episode, run_summary
-from a3cmem_lib.training.study_stats import (
+from a3cmem_lib.experiments.study import WINDOW, first_solved_episode, run_summary
+from a3cmem_lib.experiments.study_stats import (
     COLLAPSE_FRACTION,
     bootstrap_median_difference,
     compare_spread_to_baseline,

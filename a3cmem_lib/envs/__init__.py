@@ -14,6 +14,9 @@ Both have one-hot float32 observations (the library's actor-critic needs vectors
     env = gymnasium.make("a3cmem/GridWorld-v0", render_mode="ansi")
     env = gymnasium.make("a3cmem_lib.envs:a3cmem/GridWorld-v0")  # works in a fresh process
 
+Also here: :func:`make_env` (``gymnasium.make`` checked for the spaces the actor-critic
+supports), :func:`space_sizes` and :func:`rollout_transitions` (play a fixed policy).
+
 Explained in notebooks/04_deduplication.ipynb.
 """
 
@@ -39,4 +42,18 @@ for _env_id, _options in _REGISTRATIONS.items():
     if _env_id not in gym.registry:  # importing twice (e.g. a reload) must not warn
         gym.register(id=_env_id, entry_point="a3cmem_lib.envs.gridworld:GridWorldEnv", **_options)
 
-__all__ = ["DEFAULT_MAP", "FROZEN_LAKE_4X4", "FROZEN_LAKE_ID", "GRIDWORLD_ID", "GridWorldEnv"]
+# After the registrations: importing either module below (as a spawned worker does) runs
+# this file first, so the library's ids always exist where environments are made.
+from .making import make_env, space_sizes  # noqa: E402
+from .rollouts import rollout_transitions  # noqa: E402
+
+__all__ = [
+    "DEFAULT_MAP",
+    "FROZEN_LAKE_4X4",
+    "FROZEN_LAKE_ID",
+    "GRIDWORLD_ID",
+    "GridWorldEnv",
+    "make_env",
+    "rollout_transitions",
+    "space_sizes",
+]

@@ -10,7 +10,15 @@ from dataclasses import asdict, dataclass, fields
 from typing import Any
 
 from a3cmem_lib.agent.model import ActorCritic
-from a3cmem_lib.training.memory_layer import DEDUP_KEYS, MEMORY_KINDS
+
+MEMORY_KINDS = ("none", "fifo", "per", "fifo+dedup", "per+dedup")
+"""Values of ``TrainConfig.memory``: ``none`` is plain A3C, the rest name the replay buffer."""
+
+DEDUP_KEYS = ("experience", "state-action")
+"""What makes two segments duplicates: ``experience`` compares everything the environment
+produced (states, actions, rewards, the bootstrap state and the terminal flag) and ignores
+the behaviour policy's log-probabilities, which change with every update; ``state-action``
+compares only the states and actions."""
 
 START_METHODS = ("spawn", "fork", "forkserver")
 OPTIMIZERS = ("adam", "rmsprop")

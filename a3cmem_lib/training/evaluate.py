@@ -9,7 +9,7 @@ import numpy as np
 
 from a3cmem_lib.agent.acting import NumpyPolicy
 from a3cmem_lib.agent.model import ActorCritic
-from a3cmem_lib.training.envs import make_env
+from a3cmem_lib.envs import make_env
 
 
 def evaluate(

@@ -20,17 +20,9 @@ from a3cmem_lib.memory import (
     hash_fields,
 )
 
+from .config import DEDUP_KEYS, MEMORY_KINDS
 from .learner import Learner, LearnerUpdate
 from .segments import Segment
-
-MEMORY_KINDS = ("none", "fifo", "per", "fifo+dedup", "per+dedup")
-"""Values of ``TrainConfig.memory``: ``none`` is plain A3C, the rest name the replay buffer."""
-
-DEDUP_KEYS = ("experience", "state-action")
-"""What makes two segments duplicates: ``experience`` compares everything the environment
-produced (states, actions, rewards, the bootstrap state and the terminal flag) and ignores
-the behaviour policy's log-probabilities, which change with every update; ``state-action``
-compares only the states and actions."""
 
 _KEY_FIELDS = {
     "experience": ("obs", "actions", "rewards", "valid", "last_obs", "terminated"),

@@ -15,7 +15,7 @@ from typing import NamedTuple
 import gymnasium as gym
 import numpy as np
 
-from .duplicates import rollout_transitions
+from a3cmem_lib.envs import rollout_transitions
 
 
 class Segment(NamedTuple):
@@ -122,7 +122,7 @@ def random_policy_segments(env_id: str, count: int, length: int, *, seed: int = 
         env_id: a gymnasium id with a ``Discrete(n)`` action space and vector observations.
         count: segments to return, ``>= 1``.
         length: steps per segment ``T``, ``>= 1``.
-        seed: seeds the rollout (see :func:`~a3cmem_lib.training.duplicates.rollout_transitions`).
+        seed: seeds the rollout (see :func:`~a3cmem_lib.envs.rollout_transitions`).
     """
     env = gym.make(env_id)
     n_actions, obs_dim = int(env.action_space.n), int(np.prod(env.observation_space.shape))

@@ -23,9 +23,9 @@ from tqdm.auto import tqdm
 
 from a3cmem_lib.agent.model import ActorCritic
 from a3cmem_lib.agent.shared_optim import SharedAdam, SharedRMSprop
+from a3cmem_lib.envs import make_env, space_sizes
 from a3cmem_lib.training.checkpoint import Checkpoint, load_checkpoint, save_checkpoint
 from a3cmem_lib.training.config import TrainConfig
-from a3cmem_lib.training.envs import make_env, space_sizes
 from a3cmem_lib.training.memory_layer import MemoryLayer
 from a3cmem_lib.training.worker import DONE, ERROR, SEGMENTS, worker_main
 

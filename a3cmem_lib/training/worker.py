@@ -22,8 +22,8 @@ from a3cmem_lib.agent.acting import NumpyPolicy
 from a3cmem_lib.agent.losses import actor_critic_loss
 from a3cmem_lib.agent.model import ActorCritic
 from a3cmem_lib.agent.returns import gae_advantages
+from a3cmem_lib.envs import make_env, space_sizes
 from a3cmem_lib.training.config import TrainConfig
-from a3cmem_lib.training.envs import make_env, space_sizes
 from a3cmem_lib.training.segments import Segment, SegmentRecorder, segment_priority
 
 # Messages a worker sends to the parent on its own pipe (tuples, first item is the kind):

@@ -1,6 +1,6 @@
 """Stability statistics of a study: collapse within runs, spread over seeds, tests vs a baseline.
 
-:mod:`a3cmem_lib.training.study` measures where each run *ends* (final return, steps to the
+:mod:`a3cmem_lib.experiments.study` measures where each run *ends* (final return, steps to the
 threshold). The seed's claim is about *stability*, which a run's end does not show: a run
 can solve the task, collapse and recover. This module reads the tidy episode table of a
 study and measures, per run:

@@ -3,7 +3,7 @@
 :func:`run_study` trains every (environment, memory variant, seed) combination with the
 same budget and writes tidy CSV files; :func:`summarize` turns them into one row per
 (environment, variant) with the median and spread over seeds. Figures are drawn by
-:mod:`a3cmem_lib.training.study_plots`. The CLI is ``python -m a3cmem_lib study``.
+:mod:`a3cmem_lib.experiments.study_plots`. The CLI is ``python -m a3cmem_lib study``.
 
 Explained in notebooks/06_stability_study.ipynb.
 """
@@ -20,11 +20,9 @@ import pandas as pd
 from tqdm.auto import tqdm
 
 import a3cmem_lib.envs  # noqa: F401  (registers the library's environment ids)
+from a3cmem_lib.training import MEMORY_KINDS, TrainConfig, train
 
-from .config import TrainConfig
 from .machine import describe_machine
-from .memory_layer import MEMORY_KINDS
-from .train import train
 
 EPISODES_FILE = "episodes.csv"
 RUNS_FILE = "runs.csv"

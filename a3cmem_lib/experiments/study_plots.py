@@ -1,4 +1,4 @@
-"""Figures of a stability study (see :mod:`a3cmem_lib.training.study`).
+"""Figures of a stability study (see :mod:`a3cmem_lib.experiments.study`).
 
 Explained in notebooks/06_stability_study.ipynb.
 """

@@ -15,17 +15,23 @@ from pathlib import Path
 import pandas as pd
 from matplotlib.figure import Figure
 
-from a3cmem_lib.training.config import ACTIVATIONS, OPTIMIZERS, START_METHODS, TrainConfig
-from a3cmem_lib.training.memory_layer import DEDUP_KEYS, MEMORY_KINDS
-from a3cmem_lib.training.study import (
+from a3cmem_lib.experiments.study import (
     EPISODES_FILE,
     RUNS_FILE,
     SUMMARY_FILE,
     StudyConfig,
     run_study,
 )
-from a3cmem_lib.training.study_plots import write_figures
-from a3cmem_lib.training.train import TrainResult, train
+from a3cmem_lib.experiments.study_plots import write_figures
+from a3cmem_lib.training import TrainResult, train
+from a3cmem_lib.training.config import (
+    ACTIVATIONS,
+    DEDUP_KEYS,
+    MEMORY_KINDS,
+    OPTIMIZERS,
+    START_METHODS,
+    TrainConfig,
+)
 
 CSV_NAME, PLOT_NAME, CHECKPOINT_NAME = "episodes.csv", "learning_curve.png", "checkpoint.pt"
 _DEFAULTS = {field.name: field.default for field in fields(TrainConfig)}

@@ -7,8 +7,6 @@ from __future__ import annotations
 
 import gymnasium as gym
 
-import a3cmem_lib.envs  # noqa: F401  (registers the library's ids, also in spawned workers)
-
 
 def make_env(env_id: str) -> gym.Env:
     """``gym.make(env_id)``, checked to have a 1-D ``Box`` observation and ``Discrete`` actions.
