@@ -1,4 +1,4 @@
-"""Replay-memory throughput: a3cmem against the seed's buffers, cpprb and TorchRL.
+"""Replay-memory throughput: a3cmem against the original article's buffers, cpprb and TorchRL.
 
 Run from the repository root (``make bench`` runs every benchmark)::
 
@@ -29,14 +29,22 @@ import numpy as np
 from a3cmem_lib.experiments.machine import describe_machine
 from a3cmem_lib.memory import FIFOBuffer, PrioritizedReplayBuffer, Transition
 from a3cmem_lib.teaching.article_buffers import (
-    FixedSeedFIFOBuffer,
-    SeedFIFOBuffer,
-    SeedPrioritizedReplayBuffer,
+    ArticleFIFOBuffer,
+    ArticlePrioritizedReplayBuffer,
+    FixedArticleFIFOBuffer,
 )
 
 RESULTS = Path(__file__).resolve().parent / "results"
 BATCH = 256
 OBS = 4
+ARTICLE_FIFO = "article's FIFO (minimally fixed)"
+ARTICLE_PER = "article's PER (as written)"
+LEGACY_NAMES = {
+    "seed FIFO (minimally fixed)": ARTICLE_FIFO,
+    "seed PER (as written)": ARTICLE_PER,
+    "seed_fifo_error": "article_fifo_error",
+}
+"""Labels and keys of results files written before the rename, and what they are now."""
 
 
 def transitions(n: int, rng: np.random.Generator) -> Transition:
@@ -51,7 +59,7 @@ def transitions(n: int, rng: np.random.Generator) -> Transition:
 
 
 def as_tuples(batch: Transition) -> list[tuple]:
-    """The same transitions as the seed stores them: a list of Python tuples."""
+    """The same transitions as the article's code stores them: a list of Python tuples."""
     return list(zip(*batch, strict=True))
 
 
@@ -87,8 +95,8 @@ def a3cmem_per(capacity: int, data: Transition, rng: np.random.Generator) -> dic
     }
 
 
-def seed_fifo(capacity: int, data: Transition, rng: np.random.Generator) -> dict:
-    buffer = FixedSeedFIFOBuffer(capacity)
+def article_fifo(capacity: int, data: Transition, rng: np.random.Generator) -> dict:
+    buffer = FixedArticleFIFOBuffer(capacity)
     items = as_tuples(data)
     for index in range(capacity):
         buffer.push(items[index % len(items)])
@@ -105,8 +113,8 @@ def seed_fifo(capacity: int, data: Transition, rng: np.random.Generator) -> dict
     }
 
 
-def seed_per(capacity: int, data: Transition, rng: np.random.Generator) -> dict:
-    buffer = SeedPrioritizedReplayBuffer(capacity, alpha=0.6, beta=0.4)
+def article_per(capacity: int, data: Transition, rng: np.random.Generator) -> dict:
+    buffer = ArticlePrioritizedReplayBuffer(capacity, alpha=0.6, beta=0.4)
     items = as_tuples(data)
     priorities = rng.random(capacity) + 0.01
     for index in range(capacity):
@@ -206,9 +214,9 @@ def time_per_call(operation: Callable, budget: float) -> float:
             return elapsed / calls
 
 
-def seed_fifo_crash(data: Transition) -> str:
-    """Run the seed's FIFO ``sample`` as written and return the error it raises."""
-    buffer = SeedFIFOBuffer(10)
+def article_fifo_crash(data: Transition) -> str:
+    """Run the article's FIFO ``sample`` as written and return the error it raises."""
+    buffer = ArticleFIFOBuffer(10)
     for item in as_tuples(data)[:10]:
         buffer.push(item)
     try:
@@ -224,8 +232,8 @@ def run(capacities: list[int], rounds: int, budget: float) -> dict:
     implementations = {
         "a3cmem FIFOBuffer": a3cmem_fifo,
         "a3cmem PrioritizedReplayBuffer": a3cmem_per,
-        "seed FIFO (minimally fixed)": seed_fifo,
-        "seed PER (as written)": seed_per,
+        ARTICLE_FIFO: article_fifo,
+        ARTICLE_PER: article_per,
     }
     if importlib.util.find_spec("cpprb"):
         implementations["cpprb ReplayBuffer"] = cpprb_fifo
@@ -238,7 +246,7 @@ def run(capacities: list[int], rounds: int, budget: float) -> dict:
         for round_ in range(rounds):
             for name, ops in operations.items():
                 for op, call in ops.items():
-                    slow = name.startswith("seed") and op.startswith("sample")
+                    slow = name in (ARTICLE_FIFO, ARTICLE_PER) and op.startswith("sample")
                     samples[name][op].append(time_per_call(call, budget * (3 if slow else 1)))
             print(f"  round {round_ + 1}/{rounds} done", flush=True)
         results["capacities"][capacity] = {
@@ -257,6 +265,13 @@ def machine() -> dict:
 
         info["cpprb"] = version("cpprb")
     return info
+
+
+def current_names(results: object) -> object:
+    """``results`` with every key of :data:`LEGACY_NAMES`, at any depth, renamed; order kept."""
+    if isinstance(results, dict):
+        return {LEGACY_NAMES.get(key, key): current_names(value) for key, value in results.items()}
+    return results
 
 
 def markdown(results: dict, command: str) -> str:
@@ -290,12 +305,14 @@ def markdown(results: dict, command: str) -> str:
             for name in table
             if name != "a3cmem PrioritizedReplayBuffer" and "sample+update" in table[name]
         ]
-        seed_per_item = table["seed PER (as written)"]["sample+update"] / BATCH
-        ratios.append(f"- seed PER costs {seed_per_item * 1e6:.1f} µs per sampled transition")
+        article_per_item = table[ARTICLE_PER]["sample+update"] / BATCH
+        ratios.append(
+            f"- the article's PER costs {article_per_item * 1e6:.1f} µs per sampled transition"
+        )
         lines += ratios + [""]
     lines += [
-        "The seed's FIFO `sample` fails as written on every buffer of transitions: "
-        f"`{results['seed_fifo_error']}`. The row above times the minimal fix "
+        "The article's FIFO `sample` fails as written on every buffer of transitions: "
+        f"`{results['article_fifo_error']}`. The row above times the minimal fix "
         "(draw indices, then gather).",
         "",
         results["torchrl"],
@@ -325,7 +342,7 @@ def main() -> None:
     args = parser.parse_args()
     if args.report_only:
         command = "python bench/bench_memory.py"
-        results = json.loads((RESULTS / "memory.json").read_text())
+        results = current_names(json.loads((RESULTS / "memory.json").read_text()))
         (RESULTS / "memory.md").write_text(markdown(results, command))
         return
     capacities = [10_000] if args.quick else [100_000, 1_000_000]
@@ -334,7 +351,7 @@ def main() -> None:
     results.update(
         rounds=rounds,
         machine=machine(),
-        seed_fifo_error=seed_fifo_crash(transitions(10, np.random.default_rng(0))),
+        article_fifo_error=article_fifo_crash(transitions(10, np.random.default_rng(0))),
         torchrl=torchrl_status(),
     )
     command = "python bench/bench_memory.py" + (" --quick" if args.quick else "")

@@ -65,7 +65,7 @@ def returns_targets_twice(log_rhos, rewards, values, next_values, terminated, ga
 
 
 def uncorrected_target(log_rhos, rewards, values, next_values, terminated, gamma, rho_bar):
-    """The seed's naive layer: treats replayed data as on-policy."""
+    """The original article's naive layer: treats replayed data as on-policy."""
     return my_vtrace_one_step(
         np.zeros_like(log_rhos), rewards, values, next_values, terminated, gamma, rho_bar
     )

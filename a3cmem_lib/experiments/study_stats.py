@@ -1,9 +1,9 @@
 """Stability statistics of a study: collapse within runs, spread over seeds, tests vs a baseline.
 
 :mod:`a3cmem_lib.experiments.study` measures where each run *ends* (final return, steps to the
-threshold). The seed's claim is about *stability*, which a run's end does not show: a run
-can solve the task, collapse and recover. This module reads the tidy episode table of a
-study and measures, per run:
+threshold). The original article's claim is about *stability*, which a run's end does not
+show: a run can solve the task, collapse and recover. This module reads the tidy episode
+table of a study and measures, per run:
 
 - the **max drawdown** of its smoothed return after it first reached the threshold,
   ``max_t (max_{s <= t} R_s - R_t)``: how far it fell from its best;

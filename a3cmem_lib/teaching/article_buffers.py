@@ -1,18 +1,25 @@
-"""The seed's replay buffers (``shared/seed``), kept as a baseline to show and to time.
+"""The original article's replay buffers (``shared/seed``), kept as a baseline to show and time.
 
 Chapter 02 shows the FIFO failing and chapter 03 times the O(n) prioritized sampler against
 the sum-tree; ``bench/bench_memory.py`` times all of them. Nothing else may use them.
 
-``SeedFIFOBuffer`` and ``SeedPrioritizedReplayBuffer`` are the seed's code as written.
-``SeedFIFOBuffer.sample`` raises on any buffer of transition tuples: ``np.random.choice``
-needs a 1-D array, and a list of tuples is not one. ``FixedSeedFIFOBuffer`` is the minimal
+``ArticleFIFOBuffer`` and ``ArticlePrioritizedReplayBuffer`` are the article's code as written
+(the article calls them ``FIFOBuffer`` and ``PrioritizedReplayBuffer``).
+``ArticleFIFOBuffer.sample`` raises on any buffer of transition tuples: ``np.random.choice``
+needs a 1-D array, and a list of tuples is not one. ``FixedArticleFIFOBuffer`` is the minimal
 fix (draw indices, then gather), timed so the comparison has a working baseline.
+
+The names these classes had before (``SeedFIFOBuffer``, ``FixedSeedFIFOBuffer``,
+``SeedPrioritizedReplayBuffer``) still import, with a ``DeprecationWarning`` naming the new
+name: published notebooks use them.
 """
+
+import warnings
 
 import numpy as np
 
 
-class SeedFIFOBuffer:
+class ArticleFIFOBuffer:
     def __init__(self, capacity):
         self.capacity = capacity
         self.buffer = []
@@ -32,13 +39,13 @@ class SeedFIFOBuffer:
         return len(self.buffer)
 
 
-class FixedSeedFIFOBuffer(SeedFIFOBuffer):
+class FixedArticleFIFOBuffer(ArticleFIFOBuffer):
     def sample(self, batch_size):
         indices = np.random.randint(0, len(self.buffer), size=batch_size)
         return [self.buffer[i] for i in indices]
 
 
-class SeedPrioritizedReplayBuffer:
+class ArticlePrioritizedReplayBuffer:
     def __init__(self, capacity, alpha=0.6, beta=0.4):
         self.capacity = capacity
         self.buffer = []
@@ -69,3 +76,24 @@ class SeedPrioritizedReplayBuffer:
     def update_priorities(self, indices, priorities):
         self.priorities[indices] = priorities
         self.max_priority = max(self.max_priority, np.max(priorities))
+
+
+_RENAMED = {
+    "SeedFIFOBuffer": "ArticleFIFOBuffer",
+    "FixedSeedFIFOBuffer": "FixedArticleFIFOBuffer",
+    "SeedPrioritizedReplayBuffer": "ArticlePrioritizedReplayBuffer",
+}
+"""Old class name -> the class's name now."""
+
+
+def __getattr__(name: str) -> type:
+    """Resolve an old class name of :data:`_RENAMED`, with a ``DeprecationWarning``."""
+    new_name = _RENAMED.get(name)
+    if new_name is None:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    warnings.warn(
+        f"{__name__}.{name} was renamed {new_name}; import {new_name} instead",
+        DeprecationWarning,
+        stacklevel=2,
+    )
+    return globals()[new_name]
