@@ -1,4 +1,5 @@
-"""The learner on segments made in-process: V-trace loss, IS weights, priority updates."""
+"""The learner and the memory layer on segments made in-process: V-trace loss, IS weights,
+the replay schedule, priority updates."""
 
 from __future__ import annotations
 
@@ -10,9 +11,10 @@ from a3cmem_lib.agent.losses import actor_critic_loss
 from a3cmem_lib.agent.model import ActorCritic
 from a3cmem_lib.agent.shared_optim import SharedAdam
 from a3cmem_lib.memory import DedupBuffer, PrioritizedReplayBuffer
+from a3cmem_lib.training import TrainConfig
 from a3cmem_lib.training.learner import Learner
-from a3cmem_lib.training.memory_layer import SegmentKey, build_memory
-from a3cmem_lib.training.segments import random_policy_segments, segment_priority
+from a3cmem_lib.training.memory_layer import MemoryLayer, SegmentKey, build_memory
+from a3cmem_lib.training.segments import Segment, random_policy_segments, segment_priority
 
 
 def random_segments(count: int, length: int = 8, seed: int = 0) -> list:
@@ -20,12 +22,19 @@ def random_segments(count: int, length: int = 8, seed: int = 0) -> list:
     return random_policy_segments("CartPole-v1", count, length, seed=seed)
 
 
-def make_learner(kind: str, **kwargs) -> Learner:
+def make_learner(**kwargs) -> Learner:
     torch.manual_seed(0)
     model = ActorCritic(4, 2, (32,))
-    memory = build_memory(kind, 256, seed=0)
     optimizer = SharedAdam(model.parameters(), lr=1e-3)
-    return Learner(model, optimizer, memory, batch_size=16, gamma=0.99, total_steps=1000, **kwargs)
+    return Learner(model, optimizer, gamma=0.99, **kwargs)
+
+
+def make_layer(memory: str, **overrides) -> MemoryLayer:
+    """A memory layer over a fresh model, fed in-process (no workers)."""
+    config = TrainConfig(memory=memory, capacity=256, batch_size=16, total_steps=1000, **overrides)
+    torch.manual_seed(0)
+    model = ActorCritic(4, 2, (32,))
+    return MemoryLayer(config, model, SharedAdam(model.parameters(), lr=1e-3))
 
 
 def test_segments_are_padded_and_end_on_episode_boundaries() -> None:
@@ -38,51 +47,78 @@ def test_segments_are_padded_and_end_on_episode_boundaries() -> None:
     assert any(s.valid.all() for s in segments)
 
 
-@pytest.mark.parametrize("kind", ["fifo", "per", "per+dedup", "fifo+dedup"])
-def test_update_changes_the_model_and_reports_ratios(kind: str) -> None:
-    learner = make_learner(kind)
-    for segment in random_segments(64):
-        learner.push(segment, priority=1.0)
+def test_the_learner_is_a_function_of_a_batch_and_its_weights() -> None:
+    batch = stack(random_segments(16))
+    learner = make_learner()
     before = [p.detach().clone() for p in learner.model.parameters()]
-    report = learner.update(global_step=500)
+    report = learner.update(batch, np.ones(16, dtype=np.float32))
     after = list(learner.model.parameters())
     assert any(not torch.equal(a, b) for a, b in zip(before, after, strict=True))
-    assert np.isfinite(report.loss)
-    assert report.mean_rho > 0 and 0 <= report.clipped_fraction <= 1
-    assert (0.4 < report.beta < 1.0) if kind.startswith("per") else report.beta == 1.0
-    assert learner.updates == 1 and learner.sampled == 16
+    assert np.isfinite(report.loss) and report.mean_rho > 0 and 0 <= report.clipped_fraction <= 1
+    assert report.priorities.shape == (16,) and (report.priorities >= 0).all()
+    # zero weights: no gradient from any step, so the model does not move
+    frozen = make_learner()
+    weights_before = [p.detach().clone() for p in frozen.model.parameters()]
+    frozen.update(batch, np.zeros(16, dtype=np.float32))
+    assert all(
+        torch.equal(a, b) for a, b in zip(weights_before, frozen.model.parameters(), strict=True)
+    )
+
+
+@pytest.mark.parametrize("kind", ["fifo", "per", "per+dedup", "fifo+dedup"])
+def test_the_memory_layer_replays_on_schedule(kind: str) -> None:
+    layer = make_layer(kind, replay_ratio=2.0)
+    segments = random_segments(64)
+    layer.receive(0, [(segment, 1.0) for segment in segments[:8]], step=0)
+    assert layer.updates == 0, "no replay before the buffer holds a batch"
+    layer.receive(0, [(segment, 1.0) for segment in segments[8:]], step=500)
+    assert layer.sampled >= 2.0 * 64 and layer.sampled - 16 < 2.0 * 64
+    assert layer.updates == layer.sampled // 16
+    stats = layer.stats()
+    assert stats["segments_received"] == 64 and stats["learner_updates"] == layer.updates
+    assert stats["steps_received"] == sum(int(s.valid.sum()) for s in segments)
 
 
 def test_priorities_updated_from_new_td_errors() -> None:
-    learner = make_learner("per")
-    for segment in random_segments(64):
-        learner.push(segment, priority=1.0)
-    buffer = learner.memory
+    layer = make_layer("per", replay_ratio=16 / 64)
+    buffer = layer.memory
     assert isinstance(buffer, PrioritizedReplayBuffer)
-    learner.update(global_step=0)
+    layer.receive(0, [(segment, 1.0) for segment in random_segments(64)], step=0)
+    assert layer.updates == 1
     priorities = buffer.priorities(np.arange(len(buffer)))
     changed = priorities != 1.0
     assert 0 < changed.sum() <= 16
     assert buffer.max_priority >= priorities.max()
 
 
+def test_beta_and_learning_rate_follow_the_schedule() -> None:
+    layer = make_layer("per", replay_ratio=1.0, learning_rate=1e-3)
+    layer.receive(0, [(segment, 1.0) for segment in random_segments(16)], step=250)
+    assert layer.optimizer.param_groups[0]["lr"] == pytest.approx(1e-3 * 0.75)
+    assert layer.schedule.beta(250) == pytest.approx(0.4 + 0.6 * 0.25)
+
+
 def test_on_policy_data_has_ratio_one_and_no_correction_ignores_ratios() -> None:
-    corrected = make_learner("fifo")
-    naive = make_learner("fifo", off_policy_correction=False)
+    corrected = make_learner()
+    naive = make_learner(off_policy_correction=False)
     segments = random_segments(32)
     # behaviour log-probs equal to the (initial, near-uniform) policy's: ratios ~ 1
     with torch.no_grad():
-        for learner in (corrected, naive):
-            for segment in segments:
-                logits, _ = learner.model(torch.from_numpy(segment.obs))
-                log_pi = torch.log_softmax(logits, -1)[torch.arange(8), segment.actions].numpy()
-                learner.push(segment._replace(log_probs=log_pi.astype(np.float32)), 1.0)
-    assert abs(corrected.update(0).mean_rho - 1.0) < 1e-4
+        on_policy = []
+        for segment in segments:
+            logits, _ = corrected.model(torch.from_numpy(segment.obs))
+            log_pi = torch.log_softmax(logits, -1)[torch.arange(8), segment.actions].numpy()
+            on_policy.append(segment._replace(log_probs=log_pi.astype(np.float32)))
+    assert abs(corrected.update(stack(on_policy)).mean_rho - 1.0) < 1e-4
     # a behaviour policy that was far more sure of its actions than π: ratios well below 1
-    for segment in segments:
-        naive.push(segment._replace(log_probs=np.zeros(8, np.float32)), 1.0)
-        corrected.push(segment._replace(log_probs=np.zeros(8, np.float32)), 1.0)
-    assert corrected.update(0).mean_rho < 0.9
+    sure = stack([segment._replace(log_probs=np.zeros(8, np.float32)) for segment in segments])
+    assert corrected.update(sure).mean_rho < 0.9
+    assert naive.update(sure).mean_rho == pytest.approx(1.0)
+
+
+def stack(segments: list[Segment]) -> Segment:
+    """Segments batched along a new leading axis, as a buffer samples them."""
+    return Segment(*(np.stack(field) for field in zip(*segments, strict=True)))
 
 
 def test_weights_scale_every_loss_term() -> None:

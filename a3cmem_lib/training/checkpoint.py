@@ -1,4 +1,7 @@
-"""Saving and loading a run: weights, optimizer state, step counters and config.
+"""Saving and loading a run: weights, optimizer state, step counters, config, replay buffer.
+
+Checkpoints are written atomically (to a temporary file, then renamed over the old one), so
+a run killed in the middle of writing still leaves the last complete checkpoint.
 
 Explained in notebooks/01_a3c_basics.ipynb (section "Checkpoints").
 """
@@ -6,13 +9,19 @@ Explained in notebooks/01_a3c_basics.ipynb (section "Checkpoints").
 from __future__ import annotations
 
 import os
+import pickle
+import zipfile
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
+import numpy as np
 import torch
 
 from a3cmem_lib.agent.model import ActorCritic
 from a3cmem_lib.training.config import TrainConfig
+
+_ARRAY_TAG = "__ndarray__"
 
 
 @dataclass
@@ -33,6 +42,9 @@ class Checkpoint:
     """Number of discrete actions the model was built for."""
     config: TrainConfig
     """The configuration of the run that wrote the checkpoint."""
+    memory_state: dict[str, Any] | None = None
+    """The replay buffer's ``state_dict()`` (items, priorities, dedup keys, sampling RNG) of
+    a memory-layer run; ``None`` for plain A3C."""
 
     def build_model(self) -> ActorCritic:
         """A CPU :class:`ActorCritic` with the checkpoint's architecture and weights."""
@@ -42,24 +54,76 @@ class Checkpoint:
 
 
 def save_checkpoint(path: str | os.PathLike[str], checkpoint: Checkpoint) -> None:
-    """Write ``checkpoint`` to ``path`` with :func:`torch.save` (tensors and plain types only,
-    so :func:`load_checkpoint` can use ``weights_only=True``)."""
-    torch.save(
-        {
-            "model_state": checkpoint.model_state,
-            "optimizer_state": checkpoint.optimizer_state,
-            "global_step": checkpoint.global_step,
-            "episodes": checkpoint.episodes,
-            "obs_dim": checkpoint.obs_dim,
-            "n_actions": checkpoint.n_actions,
-            "config": checkpoint.config.to_dict(),
-        },
-        path,
-    )
+    """Write ``checkpoint`` to ``path`` atomically with :func:`torch.save`.
+
+    Only tensors and plain Python types are stored (numpy arrays of the replay buffer as
+    bytes with their dtype and shape), so :func:`load_checkpoint` can use
+    ``weights_only=True``, which never runs code from the file.
+    """
+    path = Path(path)
+    contents = {
+        "model_state": checkpoint.model_state,
+        "optimizer_state": checkpoint.optimizer_state,
+        "global_step": checkpoint.global_step,
+        "episodes": checkpoint.episodes,
+        "obs_dim": checkpoint.obs_dim,
+        "n_actions": checkpoint.n_actions,
+        "config": checkpoint.config.to_dict(),
+        "memory_state": _encode(checkpoint.memory_state),
+    }
+    temporary = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    try:
+        torch.save(contents, temporary)
+        os.replace(temporary, path)
+    finally:
+        temporary.unlink(missing_ok=True)
 
 
 def load_checkpoint(path: str | os.PathLike[str]) -> Checkpoint:
-    """Read a checkpoint written by :func:`save_checkpoint`, onto the CPU."""
-    data = torch.load(path, map_location="cpu", weights_only=True)
-    data["config"] = TrainConfig.from_dict(data["config"])
+    """Read a checkpoint written by :func:`save_checkpoint`, onto the CPU.
+
+    Raises:
+        FileNotFoundError: there is no file at ``path``.
+        ValueError: the file is not a checkpoint of this library (the message says why).
+    """
+    if not Path(path).is_file():
+        raise FileNotFoundError(f"no checkpoint file at {str(path)!r}")
+    try:
+        data = torch.load(path, map_location="cpu", weights_only=True)
+    except (pickle.UnpicklingError, RuntimeError, EOFError, zipfile.BadZipFile) as error:
+        reason = str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
+        raise ValueError(f"{str(path)!r} is not a readable a3cmem checkpoint ({reason})") from None
+    expected = {"model_state", "optimizer_state", "global_step", "episodes", "obs_dim"}
+    if not isinstance(data, dict) or not expected <= set(data):
+        raise ValueError(f"{str(path)!r} is not an a3cmem checkpoint (missing its fields)")
+    try:
+        data["config"] = TrainConfig.from_dict(data["config"])
+    except (TypeError, ValueError) as error:
+        raise ValueError(f"{str(path)!r} holds an invalid TrainConfig: {error}") from None
+    data["memory_state"] = _decode(data.get("memory_state"))
     return Checkpoint(**data)
+
+
+def _encode(value: Any) -> Any:
+    """``value`` with every numpy array replaced by a dict of its bytes, dtype and shape."""
+    if isinstance(value, np.ndarray):
+        return {_ARRAY_TAG: value.tobytes(), "dtype": value.dtype.str, "shape": value.shape}
+    if isinstance(value, np.generic):
+        return value.item()
+    if isinstance(value, dict):
+        return {key: _encode(item) for key, item in value.items()}
+    if isinstance(value, (list, tuple)):
+        return type(value)(_encode(item) for item in value)
+    return value
+
+
+def _decode(value: Any) -> Any:
+    """Inverse of :func:`_encode`."""
+    if isinstance(value, dict):
+        if _ARRAY_TAG in value:
+            array = np.frombuffer(value[_ARRAY_TAG], dtype=np.dtype(value["dtype"]))
+            return array.reshape(value["shape"]).copy()
+        return {key: _decode(item) for key, item in value.items()}
+    if isinstance(value, (list, tuple)):
+        return type(value)(_decode(item) for item in value)
+    return value

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import asdict, dataclass, fields
+from pathlib import Path
 from typing import Any
 
 from a3cmem_lib.agent.model import ActorCritic
@@ -80,8 +81,15 @@ class TrainConfig:
     (CartPole-v1 counts as solved at 475)."""
     resume_from: str | None = None
     """Path of a checkpoint (see :mod:`a3cmem_lib.training.checkpoint`) to continue from:
-    weights, optimizer state and step counters are restored; ``total_steps`` stays absolute.
-    The replay buffer of a memory-layer run is not checkpointed: it refills from empty."""
+    weights, optimizer state, step counters and, for a memory-layer run, the replay buffer
+    (items, priorities, dedup keys) are restored; ``total_steps`` stays absolute."""
+    checkpoint_every: int | None = None
+    """If set (>= 1), write a checkpoint to ``checkpoint_path`` every time the global step
+    passes another multiple of it, and when training is interrupted (atomically: a kill
+    mid-write leaves the previous checkpoint intact)."""
+    checkpoint_path: str | None = None
+    """Where periodic checkpoints go; ``None``: ``checkpoint.pt`` in
+    :meth:`default_out_dir`, the folder the CLI writes to by default."""
 
     # -- the memory layer (notebooks/05_async_training_with_memory.ipynb) --------------------
     memory: str = "none"
@@ -116,7 +124,8 @@ class TrainConfig:
     """V-trace truncation c̄ of the trace-cutting ratios (> 0)."""
     off_policy_correction: bool = True
     """Correct replayed experience with V-trace importance ratios. ``False`` treats it as
-    on-policy (ratios 1), as the seed did: kept to show why the correction matters."""
+    on-policy (ratios 1), as the original article's code did: kept to show why the
+    correction matters."""
 
     def __post_init__(self) -> None:
         if isinstance(self.hidden_sizes, list):
@@ -158,8 +167,15 @@ class TrainConfig:
             )
         if self.stop_return is not None:
             _check_float("stop_return", self.stop_return)
-        if self.resume_from is not None:
-            _check_type("resume_from", self.resume_from, str)
+        for name in ("resume_from", "checkpoint_path"):
+            if getattr(self, name) is not None:
+                _check_type(name, getattr(self, name), str)
+        if self.checkpoint_every is not None:
+            _check_type("checkpoint_every", self.checkpoint_every, int)
+            if self.checkpoint_every < 1:
+                raise ValueError(
+                    f"checkpoint_every must be an int >= 1 or None, got {self.checkpoint_every!r}"
+                )
         self._validate_memory()
 
     def _validate_memory(self) -> None:
@@ -203,6 +219,16 @@ class TrainConfig:
         if unknown:
             raise TypeError(f"unknown TrainConfig fields: {sorted(unknown)}")
         return cls(**values)
+
+    def default_out_dir(self) -> Path:
+        """``runs/<env_id>-seed<seed>``: where the CLI writes a run unless told otherwise."""
+        return Path("runs") / f"{self.env_id}-seed{self.seed}"
+
+    def periodic_checkpoint_path(self) -> Path:
+        """Where periodic checkpoints go: ``checkpoint_path`` or its default."""
+        if self.checkpoint_path is not None:
+            return Path(self.checkpoint_path)
+        return self.default_out_dir() / "checkpoint.pt"
 
     def build_model(self, obs_dim: int, n_actions: int) -> ActorCritic:
         """A freshly initialised :class:`ActorCritic` with this config's architecture."""

@@ -2,8 +2,11 @@
 
 Workers send :class:`~a3cmem_lib.training.segments.Segment` s on their pipes to the
 parent, where :class:`MemoryLayer` stores them in the replay buffer that
-:func:`build_memory` makes and runs the learner; the parent is the only process that
-touches the buffer.
+:func:`build_memory` makes, samples batches on the replay schedule and hands them to the
+:class:`~a3cmem_lib.training.learner.Learner`; the parent is the only process that touches
+the buffer. One experience's path: ``env.step`` → rollout → segment → pipe →
+:meth:`MemoryLayer.receive` → ``buffer.push``; then ``buffer.sample`` → ``Learner.update``
+→ ``buffer.update_priorities``.
 
 Explained in notebooks/05_async_training_with_memory.ipynb.
 """
@@ -11,18 +14,24 @@ Explained in notebooks/05_async_training_with_memory.ipynb.
 from __future__ import annotations
 
 from collections.abc import Hashable
-from typing import Any
+from typing import TYPE_CHECKING
 
+import torch
+
+from a3cmem_lib.agent.model import ActorCritic
 from a3cmem_lib.memory import (
     DedupBuffer,
     FIFOBuffer,
     PrioritizedReplayBuffer,
     hash_fields,
 )
+from a3cmem_lib.training.config import DEDUP_KEYS, MEMORY_KINDS, TrainConfig
+from a3cmem_lib.training.learner import Learner, LearnerUpdate
+from a3cmem_lib.training.schedules import Schedule
+from a3cmem_lib.training.segments import Segment
 
-from .config import DEDUP_KEYS, MEMORY_KINDS
-from .learner import Learner, LearnerUpdate
-from .segments import Segment
+if TYPE_CHECKING:
+    from a3cmem_lib.memory import ReplayMemory
 
 _KEY_FIELDS = {
     "experience": ("obs", "actions", "rewards", "valid", "last_obs", "terminated"),
@@ -57,7 +66,7 @@ def build_memory(
     dedup_key: str = "experience",
     decimals: int | None = None,
     seed: int | None = None,
-) -> FIFOBuffer | DedupBuffer | None:
+) -> ReplayMemory | None:
     """The replay buffer for ``TrainConfig.memory == kind`` (``None`` for ``"none"``).
 
     Args:
@@ -82,13 +91,15 @@ def build_memory(
 
 
 class MemoryLayer:
-    """The parent's side of the memory layer: store what workers send, learn on schedule.
+    """The parent's side of the memory layer: it owns the replay buffer and the replay schedule.
 
     Workers send their segments on their own pipes (a pipe holds a bounded number of bytes,
     so a worker whose learner falls behind waits in ``send``: back-pressure, no unbounded
-    queue). :meth:`receive` stores each segment and then runs learner updates until the
-    learner has sampled ``replay_ratio`` segments per segment received. :meth:`finish`
-    checks that every segment a worker says it sent arrived exactly once.
+    queue). :meth:`receive` stores each segment and then replays: while the buffer holds a
+    batch and fewer than ``replay_ratio`` segments were sampled per segment received, it
+    samples a batch (PER: β from the schedule) and hands it to the :class:`Learner`, whose
+    new priorities it writes back. :meth:`finish` checks that every segment a worker says
+    it sent arrived exactly once.
 
     Args:
         config: the run's configuration (``memory`` must not be ``"none"``).
@@ -96,9 +107,13 @@ class MemoryLayer:
         optimizer: the shared optimizer over ``model``'s parameters.
     """
 
-    def __init__(self, config: Any, model: Any, optimizer: Any) -> None:
+    def __init__(
+        self, config: TrainConfig, model: ActorCritic, optimizer: torch.optim.Optimizer
+    ) -> None:
+        if config.memory == "none":
+            raise ValueError("MemoryLayer needs config.memory other than 'none'")
         self.config = config
-        memory = build_memory(
+        self.memory: ReplayMemory = build_memory(
             config.memory,
             config.capacity,
             alpha=config.alpha,
@@ -107,37 +122,38 @@ class MemoryLayer:
             decimals=config.dedup_decimals,
             seed=config.seed,
         )
-        self.learner = Learner(
-            model,
-            optimizer,
-            memory,
-            batch_size=config.batch_size,
-            gamma=config.gamma,
-            total_steps=config.total_steps,
-            rho_bar=config.rho_bar,
-            c_bar=config.c_bar,
-            off_policy_correction=config.off_policy_correction,
-            value_coef=config.value_coef,
-            entropy_coef=config.entropy_coef,
-            max_grad_norm=config.max_grad_norm,
-        )
+        self.learner = Learner.from_config(config, model, optimizer)
+        self.optimizer = optimizer
+        self.schedule = Schedule(config)
         self.received = [0] * config.num_workers
         self.steps_received = 0
+        self.updates = 0
+        self.sampled = 0
         self.last_update: LearnerUpdate | None = None
 
     def receive(self, worker_id: int, items: list[tuple[Segment, float]], step: int) -> None:
-        """Store ``items`` (segment, initial priority) from ``worker_id``; then learn."""
+        """Store ``items`` (segment, initial priority) from ``worker_id``; then replay.
+
+        ``step`` is the global step now: it sets the learning rate and β of the replays.
+        """
         for segment, priority in items:
-            self.learner.push(segment, priority)
+            self.memory.push(segment, priority)
             self.steps_received += int(segment.valid.sum())
         self.received[worker_id] += len(items)
         target = self.config.replay_ratio * sum(self.received)
-        while self.learner.ready and self.learner.sampled < target:
-            if self.config.anneal_lr:
-                fraction_left = max(0.0, 1.0 - step / self.config.total_steps)
-                for group in self.learner.optimizer.param_groups:
-                    group["lr"] = self.config.learning_rate * fraction_left
-            self.last_update = self.learner.update(step)
+        while len(self.memory) >= self.config.batch_size and self.sampled < target:
+            self.last_update = self.replay(step)
+
+    def replay(self, step: int) -> LearnerUpdate:
+        """Sample one batch, let the learner update the model on it, store new priorities."""
+        self.schedule.set_learning_rate(self.optimizer, step)
+        beta = self.schedule.beta(step) if self.memory.prioritized else None
+        batch, indices, weights = self.memory.sample(self.config.batch_size, beta=beta)
+        update = self.learner.update(batch, weights)
+        self.memory.update_priorities(indices, update.priorities)
+        self.updates += 1
+        self.sampled += len(indices)
+        return update
 
     def finish(self, worker_id: int, sent: int) -> None:
         """Check that all ``sent`` segments of ``worker_id`` were received, once each."""
@@ -150,16 +166,15 @@ class MemoryLayer:
     def stats(self) -> dict[str, float]:
         """Counters of the run: segments and environment steps received, segments stored and
         duplicate, the buffer's size, and the learner's updates and samples."""
-        memory = self.learner.memory
         received = sum(self.received)
-        duplicates = memory.duplicates if isinstance(memory, DedupBuffer) else 0
+        duplicates = self.memory.duplicates if isinstance(self.memory, DedupBuffer) else 0
         return {
             "segments_received": received,
             "steps_received": self.steps_received,
             "segments_stored": received - duplicates,
             "duplicates": duplicates,
             "duplicate_rate": duplicates / received if received else 0.0,
-            "buffer_size": len(memory),
-            "learner_updates": self.learner.updates,
-            "segments_sampled": self.learner.sampled,
+            "buffer_size": len(self.memory),
+            "learner_updates": self.updates,
+            "segments_sampled": self.sampled,
         }

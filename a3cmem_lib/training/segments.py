@@ -77,18 +77,52 @@ class SegmentRecorder:
         """The recorded steps as a new :class:`Segment` (padding zeroed); starts a new one."""
         if self.size == 0:
             raise RuntimeError("cannot finish an empty segment")
-        valid = np.arange(self.length) < self.size
-        segment = Segment(
-            obs=np.where(valid[:, None], self.obs, 0.0).astype(np.float32),
-            actions=np.where(valid, self.actions, 0),
-            rewards=np.where(valid, self.rewards, 0.0).astype(np.float32),
-            log_probs=np.where(valid, self.log_probs, 0.0).astype(np.float32),
-            valid=valid,
-            last_obs=np.asarray(last_obs, dtype=np.float32).copy(),
-            terminated=np.array(bool(terminated)),
+        steps = slice(0, self.size)
+        segment = padded_segment(
+            self.obs[steps],
+            self.actions[steps],
+            self.rewards[steps],
+            self.log_probs[steps],
+            last_obs,
+            terminated,
+            self.length,
         )
         self.size = 0
         return segment
+
+
+def padded_segment(
+    obs: np.ndarray,
+    actions: np.ndarray,
+    rewards: np.ndarray,
+    log_probs: np.ndarray,
+    last_obs: np.ndarray,
+    terminated: bool,
+    length: int,
+) -> Segment:
+    """A new :class:`Segment` of ``n <= length`` steps, zero-padded to ``length`` steps.
+
+    Args:
+        obs: (n, obs_dim) states acted in; actions, rewards, log_probs: (n,) each.
+        last_obs: (obs_dim,) the state after the last step.
+        terminated: whether the last step ended the episode in a terminal state.
+        length: ``T``, the padded length, ``>= n``.
+    """
+    n = len(actions)
+    segment = Segment(
+        obs=np.zeros((length, *np.shape(obs)[1:]), dtype=np.float32),
+        actions=np.zeros(length, dtype=np.int64),
+        rewards=np.zeros(length, dtype=np.float32),
+        log_probs=np.zeros(length, dtype=np.float32),
+        valid=np.arange(length) < n,
+        last_obs=np.array(last_obs, dtype=np.float32),
+        terminated=np.array(bool(terminated)),
+    )
+    segment.obs[:n] = obs
+    segment.actions[:n] = actions
+    segment.rewards[:n] = rewards
+    segment.log_probs[:n] = log_probs
+    return segment
 
 
 def segment_priority(td_errors: np.ndarray, valid: np.ndarray, eta: float = 0.9) -> np.ndarray:

@@ -1,6 +1,7 @@
 """``train(config)``: start the workers on a shared model, collect episodes, shut down cleanly.
 
-Explained in notebooks/01_a3c_basics.ipynb (section "Running A3C").
+Explained in notebooks/01_a3c_basics.ipynb (sections "Running A3C" and "Stopping and
+resuming").
 """
 
 from __future__ import annotations
@@ -10,15 +11,13 @@ import copy
 import os
 import time
 from collections import deque
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
-from multiprocessing.connection import Connection, wait
-from multiprocessing.process import BaseProcess
 from typing import Any
 
+import gymnasium as gym
 import pandas as pd
 import torch
-import torch.multiprocessing as mp
 from tqdm.auto import tqdm
 
 from a3cmem_lib.agent.model import ActorCritic
@@ -26,21 +25,20 @@ from a3cmem_lib.agent.shared_optim import SharedAdam, SharedRMSprop
 from a3cmem_lib.envs import make_env, space_sizes
 from a3cmem_lib.training.checkpoint import Checkpoint, load_checkpoint, save_checkpoint
 from a3cmem_lib.training.config import TrainConfig
+from a3cmem_lib.training.errors import SetupError, TrainingInterrupted, WorkerError
 from a3cmem_lib.training.memory_layer import MemoryLayer
-from a3cmem_lib.training.worker import DONE, ERROR, SEGMENTS, worker_main
+from a3cmem_lib.training.pool import WorkerPool
+from a3cmem_lib.training.worker import DONE, ERROR, ROLLOUT
 
 EPISODE_COLUMNS = ["episode", "global_step", "wall_time", "return", "length", "worker"]
-_JOIN_TIMEOUT = 5.0
 _POLL_SECONDS = 0.1
-
-
-class WorkerError(RuntimeError):
-    """A worker process failed; the message contains its formatted traceback."""
+_WIND_DOWN_SECONDS = 5.0
+_RECENT = 100
 
 
 @dataclass
 class TrainResult:
-    """What :func:`train` returns."""
+    """What :func:`train` returns (and :class:`TrainingInterrupted` carries)."""
 
     episodes: pd.DataFrame
     """One row per finished episode, in the order the parent received them, with columns
@@ -69,92 +67,271 @@ class TrainResult:
     """With a memory layer: segments received, stored and duplicate, the duplicate rate, the
     buffer's size, learner updates and segments sampled (see
     :meth:`~a3cmem_lib.training.memory_layer.MemoryLayer.stats`); ``None`` for plain A3C."""
+    memory_state: dict[str, Any] | None = None
+    """With a memory layer: the replay buffer's ``state_dict()`` at the end (a checkpoint
+    stores it, so a resumed run continues with the same memory)."""
+    interrupted: bool = False
+    """Whether training was stopped before its budget (see :class:`TrainingInterrupted`)."""
 
     @property
     def steps_per_second(self) -> float:
         """Environment steps of this run per wall-clock second, all workers together."""
-        return self.steps_this_run / self.wall_time
+        return self.steps_this_run / self.wall_time if self.wall_time > 0 else 0.0
 
-    def save_checkpoint(self, path: str | os.PathLike[str]) -> None:
-        """Write a checkpoint that ``TrainConfig(resume_from=path)`` continues from."""
-        save_checkpoint(
-            path,
-            Checkpoint(
-                model_state=self.model.state_dict(),
-                optimizer_state=self.optimizer_state,
-                global_step=self.global_step,
-                episodes=self.total_episodes,
-                obs_dim=self.obs_dim,
-                n_actions=self.n_actions,
-                config=self.config,
-            ),
+    def checkpoint(self) -> Checkpoint:
+        """The run as a :class:`Checkpoint` (what :meth:`save_checkpoint` writes)."""
+        return Checkpoint(
+            model_state=self.model.state_dict(),
+            optimizer_state=self.optimizer_state,
+            global_step=self.global_step,
+            episodes=self.total_episodes,
+            obs_dim=self.obs_dim,
+            n_actions=self.n_actions,
+            config=self.config,
+            memory_state=self.memory_state,
         )
 
+    def save_checkpoint(self, path: str | os.PathLike[str]) -> None:
+        """Write a checkpoint (atomically) that ``TrainConfig(resume_from=path)`` continues."""
+        save_checkpoint(path, self.checkpoint())
 
-def train(config: TrainConfig) -> TrainResult:
+
+def train(
+    config: TrainConfig, *, on_checkpoint: Callable[[TrainResult], None] | None = None
+) -> TrainResult:
     """Train an actor-critic with A3C: ``config.num_workers`` Hogwild workers, one shared model.
 
     Blocks until the global step counter reaches ``config.total_steps`` (or the mean return of
     the last 100 episodes reaches ``config.stop_return``). Whatever happens, every worker is
-    joined (terminated after a timeout) and every pipe closed before this returns or raises.
-    The caller's torch random state is left untouched.
+    joined (terminated after a timeout) and every pipe closed before this returns or raises;
+    workers also exit by themselves if this process dies. The caller's torch random state is
+    left untouched.
 
     Args:
         config: the run's hyperparameters; validated again here.
+        on_checkpoint: with ``config.checkpoint_every``, called with the run so far after
+            each periodic checkpoint is written (the CLI writes its CSV and plot there).
 
     Returns:
         The learning curve, the trained model and what a checkpoint needs.
 
     Raises:
+        SetupError: the environment or the checkpoint to resume from does not fit (before
+            any worker starts).
         WorkerError: a worker raised (its traceback is in the message) or died.
-        KeyboardInterrupt: re-raised after stopping the workers.
+        TrainingInterrupted: Ctrl-C (a ``KeyboardInterrupt``) stopped the run; its
+            ``result`` holds what was learned, and a checkpoint is written first if
+            ``config.checkpoint_every`` is set.
 
     Explained in notebooks/01_a3c_basics.ipynb.
     """
     if not isinstance(config, TrainConfig):
         raise TypeError(f"config must be a TrainConfig, got {type(config).__name__}")
     config.validate()
-    env = make_env(config.env_id)
-    obs_dim, n_actions = space_sizes(env)
-    env.close()
+    obs_dim, n_actions = check_environment(config.env_id)
+    resumed = read_resume_checkpoint(config, obs_dim, n_actions)
+    return _Run(config, obs_dim, n_actions, resumed, on_checkpoint).execute()
 
-    with torch.random.fork_rng(devices=[]):
-        torch.manual_seed(config.seed)
-        shared_model = config.build_model(obs_dim, n_actions)
-    if config.optimizer == "adam":
-        optimizer = SharedAdam(shared_model.parameters(), lr=config.learning_rate, fused=True)
-    else:
-        optimizer = SharedRMSprop(shared_model.parameters(), lr=config.learning_rate)
-    start_step, start_episode = 0, 0
-    if config.resume_from is not None:
+
+def check_environment(env_id: str) -> tuple[int, int]:
+    """``(obs_dim, n_actions)`` of ``env_id``, or a :class:`SetupError` saying what is wrong."""
+    try:
+        env = make_env(env_id)
+    except (gym.error.Error, ImportError, ValueError) as error:
+        raise SetupError(str(error)) from None
+    try:
+        return space_sizes(env)
+    finally:
+        env.close()
+
+
+def read_resume_checkpoint(config: TrainConfig, obs_dim: int, n_actions: int) -> Checkpoint | None:
+    """The checkpoint ``config.resume_from`` names, checked to fit ``config`` and the
+    environment; ``None`` without ``resume_from``. Raises :class:`SetupError` naming
+    ``resume_from`` and the mismatch."""
+    if config.resume_from is None:
+        return None
+    try:
         checkpoint = load_checkpoint(config.resume_from)
-        shared_model.load_state_dict(checkpoint.model_state)
-        optimizer.load_state_dict(checkpoint.optimizer_state)
-        start_step, start_episode = checkpoint.global_step, checkpoint.episodes
-    shared_model.share_memory()
-    memory_layer = None
-    if config.memory != "none":
-        memory_layer = MemoryLayer(config, shared_model, optimizer)
+    except (OSError, ValueError) as error:
+        raise SetupError(f"resume_from: {error}") from None
+    saved = checkpoint.config
+    mismatches = [
+        f"{name} {mine!r} (the checkpoint has {theirs!r})"
+        for name, mine, theirs in (
+            ("env_id", config.env_id, saved.env_id),
+            ("obs_dim", obs_dim, checkpoint.obs_dim),
+            ("n_actions", n_actions, checkpoint.n_actions),
+            ("hidden_sizes", config.hidden_sizes, saved.hidden_sizes),
+            ("activation", config.activation, saved.activation),
+            ("optimizer", config.optimizer, saved.optimizer),
+        )
+        if mine != theirs
+    ]
+    if checkpoint.memory_state is not None and config.memory != "none":
+        for name in ("memory", "capacity", "alpha", "dedup_key", "dedup_decimals"):
+            if getattr(config, name) != getattr(saved, name):
+                mine, theirs = getattr(config, name), getattr(saved, name)
+                mismatches.append(f"{name} {mine!r} (the checkpoint's buffer has {theirs!r})")
+    if mismatches:
+        raise SetupError(
+            f"resume_from: {config.resume_from!r} does not fit this run: " + "; ".join(mismatches)
+        )
+    return checkpoint
 
-    with (
-        _single_threaded_torch(memory_layer is not None),
-        _WorkerPool(config, shared_model, optimizer, start_step, memory_layer) as pool,
-    ):
-        records = pool.collect(start_episode)
-    return TrainResult(
-        episodes=pd.DataFrame(records, columns=EPISODE_COLUMNS),
-        # deepcopy allocates ordinary memory, so the result holds no shared segment.
-        model=copy.deepcopy(shared_model),
-        config=config,
-        global_step=pool.final_step,
-        steps_this_run=pool.final_step - start_step,
-        total_episodes=start_episode + len(records),
-        wall_time=pool.wall_time,
-        optimizer_state=copy.deepcopy(optimizer.state_dict()),
-        obs_dim=obs_dim,
-        n_actions=n_actions,
-        memory_stats=memory_layer.stats() if memory_layer is not None else None,
-    )
+
+class _Run:
+    """One call of :func:`train`: the shared objects, the parent's loop, the result."""
+
+    def __init__(
+        self,
+        config: TrainConfig,
+        obs_dim: int,
+        n_actions: int,
+        resumed: Checkpoint | None,
+        on_checkpoint: Callable[[TrainResult], None] | None,
+    ) -> None:
+        self.config, self.obs_dim, self.n_actions = config, obs_dim, n_actions
+        self.on_checkpoint = on_checkpoint
+        with torch.random.fork_rng(devices=[]):
+            torch.manual_seed(config.seed)
+            self.model = config.build_model(obs_dim, n_actions)
+        if config.optimizer == "adam":
+            self.optimizer = SharedAdam(
+                self.model.parameters(), lr=config.learning_rate, fused=True
+            )
+        else:
+            self.optimizer = SharedRMSprop(self.model.parameters(), lr=config.learning_rate)
+        self.start_step, self.start_episode = 0, 0
+        if resumed is not None:
+            self.model.load_state_dict(resumed.model_state)
+            self.optimizer.load_state_dict(resumed.optimizer_state)
+            self.start_step, self.start_episode = resumed.global_step, resumed.episodes
+        self.model.share_memory()
+        self.memory_layer = None
+        if config.memory != "none":
+            self.memory_layer = MemoryLayer(config, self.model, self.optimizer)
+            if resumed is not None and resumed.memory_state is not None:
+                self.memory_layer.memory.load_state_dict(resumed.memory_state)
+        self.records: list[tuple[int, int, float, float, int, int]] = []
+        self.recent_returns: deque[float] = deque(maxlen=_RECENT)
+        every = config.checkpoint_every
+        self.next_checkpoint = None if every is None else (self.start_step // every + 1) * every
+
+    def execute(self) -> TrainResult:
+        """Run the workers to the end (or an interruption) and build the result."""
+        pool = WorkerPool(self.config, self.model, self.optimizer, self.start_step)
+        interrupted = False
+        try:
+            with _single_threaded_torch(self.memory_layer is not None), pool:
+                try:
+                    self.collect(pool)
+                except KeyboardInterrupt:
+                    interrupted = True
+                    self.wind_down(pool)
+        except KeyboardInterrupt:  # pressed again while winding down: shut down at once
+            interrupted = True
+        result = self.result(pool, interrupted)
+        if self.config.checkpoint_every is not None:
+            self.write_checkpoint(result)
+        if interrupted:
+            raise TrainingInterrupted(result)
+        return result
+
+    def collect(self, pool: WorkerPool) -> None:
+        """Receive worker messages until every worker is done, with a progress bar."""
+        config = self.config
+        with tqdm(
+            total=config.total_steps,
+            initial=self.start_step,
+            unit="step",
+            desc=f"A3C {config.env_id}",
+            disable=not config.progress,
+            dynamic_ncols=True,
+        ) as bar:
+            while pool.running:
+                for worker_id, message in pool.receive(_POLL_SECONDS):
+                    self.handle(pool, worker_id, message)
+                step = pool.global_step
+                if self.recent_returns:
+                    mean_return = sum(self.recent_returns) / len(self.recent_returns)
+                    # redrawn by bar.update, at most every 0.1 s
+                    bar.set_postfix(
+                        episodes=len(self.records),
+                        mean_return_100=f"{mean_return:.1f}",
+                        refresh=False,
+                    )
+                    if self.solved(mean_return):
+                        pool.stop()
+                bar.update(min(step, config.total_steps) - bar.n)
+                if self.next_checkpoint is not None and step >= self.next_checkpoint:
+                    self.write_checkpoint(self.result(pool, interrupted=False))
+                    every = config.checkpoint_every
+                    self.next_checkpoint = (step // every + 1) * every
+
+    def wind_down(self, pool: WorkerPool) -> None:
+        """After Ctrl-C: ask the workers to stop and keep what their last rollouts send."""
+        pool.stop()
+        deadline = time.monotonic() + _WIND_DOWN_SECONDS
+        while pool.running and time.monotonic() < deadline:
+            for worker_id, message in pool.receive(_POLL_SECONDS):
+                self.handle(pool, worker_id, message)
+
+    def handle(self, pool: WorkerPool, worker_id: int, message: tuple) -> None:
+        """Act on one message of a worker (see :mod:`a3cmem_lib.training.worker`)."""
+        kind = message[0]
+        if kind == ERROR:
+            raise WorkerError(f"A3C worker {worker_id} raised:\n{message[1]}")
+        if kind == DONE:
+            if self.memory_layer is not None:
+                self.memory_layer.finish(worker_id, message[1])
+            pool.finished(worker_id)
+            return
+        assert kind == ROLLOUT, f"unknown message {kind!r} from worker {worker_id}"
+        _, episodes, segments = message
+        for episode_return, length, step, wall_time in episodes:
+            episode = self.start_episode + len(self.records)
+            self.records.append((episode, step, wall_time, episode_return, length, worker_id))
+            self.recent_returns.append(episode_return)
+        if segments:
+            self.memory_layer.receive(worker_id, segments, pool.global_step)
+
+    def solved(self, mean_return: float) -> bool:
+        """Whether ``stop_return`` is set and the last 100 episodes' mean reached it."""
+        return (
+            self.config.stop_return is not None
+            and len(self.recent_returns) == _RECENT
+            and mean_return >= self.config.stop_return
+        )
+
+    def result(self, pool: WorkerPool, interrupted: bool) -> TrainResult:
+        """The run so far, copied out of shared memory."""
+        global_step = pool.global_step
+        memory = self.memory_layer
+        return TrainResult(
+            episodes=pd.DataFrame(self.records, columns=EPISODE_COLUMNS),
+            # deepcopy allocates ordinary memory, so the result holds no shared segment.
+            model=copy.deepcopy(self.model),
+            config=self.config,
+            global_step=global_step,
+            steps_this_run=global_step - self.start_step,
+            total_episodes=self.start_episode + len(self.records),
+            wall_time=pool.wall_time,
+            optimizer_state=copy.deepcopy(self.optimizer.state_dict()),
+            obs_dim=self.obs_dim,
+            n_actions=self.n_actions,
+            memory_stats=memory.stats() if memory is not None else None,
+            memory_state=copy.deepcopy(memory.memory.state_dict()) if memory is not None else None,
+            interrupted=interrupted,
+        )
+
+    def write_checkpoint(self, result: TrainResult) -> None:
+        """Save ``result`` to the config's checkpoint path, then call ``on_checkpoint``."""
+        path = self.config.periodic_checkpoint_path()
+        path.parent.mkdir(parents=True, exist_ok=True)
+        result.save_checkpoint(path)
+        if self.on_checkpoint is not None:
+            self.on_checkpoint(result)
 
 
 @contextlib.contextmanager
@@ -168,170 +345,3 @@ def _single_threaded_torch(enabled: bool) -> Iterator[None]:
         yield
     finally:
         torch.set_num_threads(threads)
-
-
-class _WorkerPool:
-    """The worker processes, one pipe from each, and the objects they share with the parent.
-
-    Used as a context manager: ``__exit__`` always stops, joins (or terminates) every worker,
-    closes every pipe and drops all references to multiprocessing objects, on success, on a
-    worker error and on KeyboardInterrupt alike.
-    """
-
-    def __init__(
-        self,
-        config: TrainConfig,
-        shared_model: ActorCritic,
-        optimizer: torch.optim.Optimizer,
-        start_step: int,
-        memory_layer: MemoryLayer | None = None,
-    ) -> None:
-        self.context = mp.get_context(config.start_method)
-        self.memory_layer = memory_layer
-        self.config = config
-        self.shared_model = shared_model
-        self.optimizer = optimizer
-        self.start_step = start_step
-        self.stop_event = self.context.Event()
-        self.global_step = self.context.Value("q", start_step)
-        self.start_time = time.monotonic()
-        self.processes: list[BaseProcess] = []
-        self.readers: dict[Connection, int] = {}
-        self.final_step = start_step
-        self.wall_time = 0.0
-
-    def __enter__(self) -> _WorkerPool:
-        try:
-            for worker_id in range(self.config.num_workers):
-                self._start_worker(worker_id)
-        except BaseException:
-            self._shutdown()
-            raise
-        return self
-
-    def __exit__(self, *exc_info: object) -> None:
-        self._shutdown()
-
-    def _start_worker(self, worker_id: int) -> None:
-        reader, writer = self.context.Pipe(duplex=False)
-        self.readers[reader] = worker_id
-        process = self.context.Process(
-            target=worker_main,
-            args=(
-                worker_id,
-                self.config,
-                self.shared_model,
-                self.optimizer,
-                self.global_step,
-                self.stop_event,
-                writer,
-                self.start_time,
-                self.start_step,
-            ),
-            name=f"a3c-worker-{worker_id}",
-            daemon=True,
-        )
-        self.processes.append(process)  # before start(): an interrupted start is cleaned up too
-        try:
-            process.start()
-        finally:
-            # Only the child keeps the sending end, so its death reads as end-of-file here;
-            # closing it before the next start also keeps it out of later forked children.
-            writer.close()
-
-    def _current_step(self) -> int:
-        # Lock-free read: the parent never blocks a worker for a progress-bar update.
-        return self.global_step.get_obj().value
-
-    def collect(self, start_episode: int) -> list[tuple[int, int, float, float, int, int]]:
-        """Receive worker messages until every worker is done; rows follow ``EPISODE_COLUMNS``."""
-        config = self.config
-        records: list[tuple[int, int, float, float, int, int]] = []
-        recent_returns: deque[float] = deque(maxlen=100)
-        open_readers = list(self.readers)
-        with tqdm(
-            total=config.total_steps,
-            initial=self.start_step,
-            unit="step",
-            desc=f"A3C {config.env_id}",
-            disable=not config.progress,
-            dynamic_ncols=True,
-        ) as bar:
-            while open_readers:
-                for reader in wait(open_readers, timeout=_POLL_SECONDS):
-                    worker_id = self.readers[reader]
-                    try:
-                        message = reader.recv()
-                    except EOFError:
-                        self.processes[worker_id].join(_JOIN_TIMEOUT)
-                        raise WorkerError(
-                            f"A3C worker {worker_id} died with exit code "
-                            f"{self.processes[worker_id].exitcode} without reporting an error "
-                            "(under spawn/forkserver, a script that calls train() must do so "
-                            "inside `if __name__ == '__main__':`)"
-                        ) from None
-                    if message[0] == ERROR:
-                        raise WorkerError(f"A3C worker {worker_id} raised:\n{message[1]}")
-                    if message[0] == DONE:
-                        if self.memory_layer is not None:
-                            self.memory_layer.finish(worker_id, message[1])
-                        open_readers.remove(reader)
-                        continue
-                    if message[0] == SEGMENTS:
-                        assert self.memory_layer is not None
-                        self.memory_layer.receive(worker_id, message[1], self._current_step())
-                        continue
-                    for episode_return, length, step, wall_time in message[1]:
-                        episode = start_episode + len(records)
-                        records.append(
-                            (episode, step, wall_time, episode_return, length, worker_id)
-                        )
-                        recent_returns.append(episode_return)
-                if recent_returns:
-                    mean_return = sum(recent_returns) / len(recent_returns)
-                    bar.set_postfix(
-                        episodes=len(records),
-                        mean_return_100=f"{mean_return:.1f}",
-                        refresh=False,  # redrawn by bar.update, at most every 0.1 s
-                    )
-                    if (
-                        config.stop_return is not None
-                        and len(recent_returns) == recent_returns.maxlen
-                        and mean_return >= config.stop_return
-                    ):
-                        self.stop_event.set()
-                bar.update(min(self._current_step(), config.total_steps) - bar.n)
-        self.wall_time = time.monotonic() - self.start_time
-        self.final_step = self._current_step()
-        return records
-
-    def _drain(self) -> None:
-        # A worker blocked on a full pipe cannot see the stop event; read and discard.
-        for reader in wait(list(self.readers), timeout=0):
-            with contextlib.suppress(EOFError, OSError):
-                reader.recv()
-
-    def _shutdown(self) -> None:
-        self.stop_event.set()
-        deadline = time.monotonic() + _JOIN_TIMEOUT
-        while time.monotonic() < deadline:
-            self._drain()
-            alive = [process for process in self.processes if process.is_alive()]
-            if not alive:
-                break
-            alive[0].join(_POLL_SECONDS)
-        for process in self.processes:
-            if process.is_alive():
-                process.terminate()
-                process.join(_JOIN_TIMEOUT)
-            if process.is_alive():
-                process.kill()
-                process.join()
-            process.close()
-        for reader in self.readers:
-            reader.close()
-        # Drop the last references so semaphores, pipes and shared tensors are released now,
-        # even when a traceback keeps this object alive.
-        self.processes, self.readers = [], {}
-        del self.stop_event, self.global_step, self.shared_model, self.optimizer
-        self.memory_layer = None

@@ -1,0 +1,181 @@
+"""The worker processes of one run, a pipe from each, and their orderly shutdown.
+
+Explained in notebooks/01_a3c_basics.ipynb (section "Stopping and resuming").
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import time
+from collections.abc import Iterator
+from multiprocessing.connection import Connection, wait
+from multiprocessing.process import BaseProcess
+
+import torch
+import torch.multiprocessing as mp
+
+from a3cmem_lib.agent.model import ActorCritic
+from a3cmem_lib.training.config import TrainConfig
+from a3cmem_lib.training.errors import WorkerError
+from a3cmem_lib.training.schedules import StepCounter
+from a3cmem_lib.training.worker import WorkerContext, worker_main
+
+_JOIN_TIMEOUT = 5.0
+_POLL_SECONDS = 0.1
+
+
+class WorkerPool:
+    """``config.num_workers`` worker processes around a shared model and optimizer.
+
+    Used as a context manager: entering starts the workers; leaving always stops, joins (or
+    terminates) every worker, closes every pipe and drops all references to
+    multiprocessing objects, on success, on a worker error and on KeyboardInterrupt alike.
+
+    Args:
+        config: the run's configuration (``num_workers``, ``start_method``, ...).
+        shared_model: the global model, its parameters in shared memory.
+        optimizer: the shared optimizer over its parameters.
+        start_step: the global step to count from (a resumed checkpoint's).
+    """
+
+    def __init__(
+        self,
+        config: TrainConfig,
+        shared_model: ActorCritic,
+        optimizer: torch.optim.Optimizer,
+        start_step: int = 0,
+    ) -> None:
+        self.context = mp.get_context(config.start_method)
+        self.config = config
+        self.shared_model = shared_model
+        self.optimizer = optimizer
+        self.start_step = start_step
+        self.stop_event = self.context.Event()
+        self.steps = StepCounter(self.context.Value("q", start_step))
+        self.start_time = time.monotonic()
+        self.end_time: float | None = None
+        self.final_step: int | None = None
+        self.processes: list[BaseProcess] = []
+        self.readers: dict[Connection, int] = {}
+        self.open_readers: list[Connection] = []
+
+    @property
+    def running(self) -> bool:
+        """Whether some worker has not reported that it is done."""
+        return bool(self.open_readers)
+
+    @property
+    def global_step(self) -> int:
+        """Environment steps of all workers so far (at shutdown, once shut down)."""
+        return self.final_step if self.final_step is not None else self.steps.value
+
+    @property
+    def wall_time(self) -> float:
+        """Seconds since the workers started (until shutdown, once shut down)."""
+        end = self.end_time if self.end_time is not None else time.monotonic()
+        return end - self.start_time
+
+    def __enter__(self) -> WorkerPool:
+        try:
+            for worker_id in range(self.config.num_workers):
+                self.start_worker(worker_id)
+        except BaseException:
+            self.shutdown()
+            raise
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.shutdown()
+
+    def start_worker(self, worker_id: int) -> None:
+        """Start worker ``worker_id`` with its own pipe; only the child keeps the sending end."""
+        reader, writer = self.context.Pipe(duplex=False)
+        self.readers[reader] = worker_id
+        self.open_readers.append(reader)
+        start_method = self.context.get_start_method()
+        context = WorkerContext(
+            worker_id=worker_id,
+            config=self.config,
+            shared_model=self.shared_model,
+            optimizer=self.optimizer,
+            steps=self.steps,
+            stop_event=self.stop_event,
+            connection=writer,
+            start_time=self.start_time,
+            seed_offset=self.start_step,
+            parent_pid=None if start_method == "forkserver" else os.getpid(),
+            # A forked child inherits every descriptor: the reading ends of all pipes.
+            inherited_fds=tuple(r.fileno() for r in self.readers) if start_method == "fork" else (),
+        )
+        process = self.context.Process(
+            target=worker_main, args=(context,), name=f"a3c-worker-{worker_id}", daemon=True
+        )
+        self.processes.append(process)  # before start(): an interrupted start is cleaned up too
+        try:
+            process.start()
+        finally:
+            # Only the child keeps the sending end, so its death reads as end-of-file here;
+            # closing it before the next start also keeps it out of later forked children.
+            writer.close()
+
+    def receive(self, timeout: float) -> Iterator[tuple[int, tuple]]:
+        """Yield ``(worker_id, message)`` for each message that arrives within ``timeout``
+        seconds. Raises :class:`WorkerError` if a worker died without reporting."""
+        for reader in wait(self.open_readers, timeout=timeout):
+            worker_id = self.readers[reader]
+            try:
+                message = reader.recv()
+            except EOFError:
+                process = self.processes[worker_id]
+                process.join(_JOIN_TIMEOUT)
+                raise WorkerError(
+                    f"A3C worker {worker_id} died with exit code {process.exitcode} without "
+                    "reporting an error (under spawn/forkserver, a script that calls train() "
+                    "must do so inside `if __name__ == '__main__':`)"
+                ) from None
+            yield worker_id, message
+
+    def finished(self, worker_id: int) -> None:
+        """Worker ``worker_id`` reported that it is done: stop waiting for it."""
+        self.open_readers = [r for r in self.open_readers if self.readers[r] != worker_id]
+
+    def stop(self) -> None:
+        """Ask every worker to finish its current rollout and stop."""
+        self.stop_event.set()
+
+    def shutdown(self) -> None:
+        """Stop, join (terminate, kill) every worker; close every pipe; release everything."""
+        if self.end_time is None:
+            self.end_time = time.monotonic()
+        if self.final_step is not None:
+            return
+        self.stop_event.set()
+        deadline = time.monotonic() + _JOIN_TIMEOUT
+        while time.monotonic() < deadline:
+            self._drain()
+            alive = [process for process in self.processes if process.is_alive()]
+            if not alive:
+                break
+            alive[0].join(_POLL_SECONDS)
+        for process in self.processes:
+            if process.is_alive():
+                process.terminate()
+                process.join(_JOIN_TIMEOUT)
+            if process.is_alive():
+                process.kill()
+                process.join()
+            process.close()
+        for reader in self.readers:
+            reader.close()
+        # Drop the last references so semaphores, pipes and shared tensors are released now,
+        # even when a traceback keeps this object alive.
+        self.final_step = self.steps.value
+        self.processes, self.readers, self.open_readers = [], {}, []
+        del self.stop_event, self.steps, self.shared_model, self.optimizer
+
+    def _drain(self) -> None:
+        # A worker blocked on a full pipe cannot see the stop event; read and discard.
+        for reader in wait(list(self.readers), timeout=0):
+            with contextlib.suppress(EOFError, OSError):
+                reader.recv()
