@@ -123,14 +123,18 @@ def test_hogwild_step_moves_the_shared_model_with_the_local_gradient() -> None:
     torch.manual_seed(0)
     shared, local = ActorCritic(4, 2, (8,)), ActorCritic(4, 2, (8,))
     copy_weights(shared, local)
-    assert all(torch.equal(a, b) for a, b in zip(shared.parameters(), local.parameters()))
+    assert all(
+        torch.equal(a, b) for a, b in zip(shared.parameters(), local.parameters(), strict=True)
+    )
     optimizer = SharedAdam(shared.parameters(), lr=0.1)
     _, values = local(torch.ones(3, 4))
     local_before = [p.detach().clone() for p in local.parameters()]
     shared_before = [p.detach().clone() for p in shared.parameters()]
     hogwild_step(values.sum(), local, shared, optimizer, max_grad_norm=0.5)
-    assert all(torch.equal(a, b) for a, b in zip(local_before, local.parameters()))
-    assert any(not torch.equal(a, b) for a, b in zip(shared_before, shared.parameters()))
+    assert all(torch.equal(a, b) for a, b in zip(local_before, local.parameters(), strict=True))
+    assert any(
+        not torch.equal(a, b) for a, b in zip(shared_before, shared.parameters(), strict=True)
+    )
     grads = [p.grad for p in local.parameters() if p.grad is not None]
     grad_norm = torch.sqrt(sum((grad**2).sum() for grad in grads))
     assert float(grad_norm) == pytest.approx(0.5, rel=1e-4), "clipped to max_grad_norm"
@@ -183,7 +187,7 @@ def test_the_worker_loop_runs_in_this_process(memory: str) -> None:
     assert context.steps.value == 200
     assert all(kind == ROLLOUT for kind, *_ in messages) and DONE not in messages
     segments = [segment for _, _, items in messages for segment, _ in items]
-    moved = any(not torch.equal(a, b) for a, b in zip(before, model.parameters()))
+    moved = any(not torch.equal(a, b) for a, b in zip(before, model.parameters(), strict=True))
     if memory == "none":
         assert sent == 0 and not segments and moved
     else:
