@@ -11,8 +11,8 @@ Subpackages, lowest layer first (a lower layer never imports a higher one):
 - :mod:`a3cmem_lib.cli`         ``python -m a3cmem_lib train|study``.
 """
 
-from a3cmem_lib import _moved
+from a3cmem_lib import compat
 
 __version__ = "0.1.0"
 
-_moved.install()
+compat.install()
