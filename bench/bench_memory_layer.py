@@ -25,8 +25,7 @@ from a3cmem_lib.agent.model import ActorCritic
 from a3cmem_lib.agent.shared_optim import SharedAdam
 from a3cmem_lib.experiments.machine import describe_machine
 from a3cmem_lib.training import TrainConfig, train
-from a3cmem_lib.training.learner import Learner
-from a3cmem_lib.training.memory_layer import build_memory
+from a3cmem_lib.training.memory_layer import MemoryLayer
 from a3cmem_lib.training.segments import Segment, random_policy_segments
 
 RESULTS = Path(__file__).resolve().parent / "results"
@@ -36,24 +35,21 @@ TARGET = 475.0
 
 
 def learner_throughput(variant: str, segments: list[Segment], seconds: float) -> dict:
-    """Updates and sampled segments per second of one learner, threads pinned to 1."""
-    config = TrainConfig()
+    """Replays per second of one memory layer (sample, learner update, new priorities),
+    threads pinned to 1."""
+    config = TrainConfig(memory=variant, total_steps=10**6, learning_rate=1e-4)
     torch.manual_seed(0)
     model = ActorCritic(4, 2, config.hidden_sizes)
     model.share_memory()
-    optimizer = SharedAdam(model.parameters(), lr=1e-4, fused=True)
-    memory = build_memory(variant, config.capacity, seed=0)
-    learner = Learner(
-        model, optimizer, memory, batch_size=config.batch_size, gamma=config.gamma,
-        total_steps=10**6,
-    )  # fmt: skip
+    optimizer = SharedAdam(model.parameters(), lr=config.learning_rate, fused=True)
+    layer = MemoryLayer(config, model, optimizer)
     for segment in segments:
-        learner.push(segment, 1.0)
+        layer.memory.push(segment, 1.0)
     for _ in range(20):
-        learner.update(0)
+        layer.replay(0)
     updates, start = 0, time.perf_counter()
     while time.perf_counter() - start < seconds:
-        learner.update(updates)
+        layer.replay(updates)
         updates += 1
     elapsed = time.perf_counter() - start
     steps_per_segment = float(np.mean([segment.valid.sum() for segment in segments]))
