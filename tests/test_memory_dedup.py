@@ -128,16 +128,26 @@ def test_update_priorities_passes_through_for_prioritized_inner(batch):
     np.testing.assert_array_equal(buffer.buffer.priorities([0, 1, 2]), [1.0, 6.0, 1.0])
 
 
-def test_update_priorities_on_fifo_inner_raises(batch):
+def test_priorities_around_a_fifo_inner_are_checked_and_ignored(batch, item, same_state):
+    # a ReplayMemory has one signature: a uniform buffer accepts priorities, keeps nothing
     buffer = DedupBuffer(FIFOBuffer(10))
     buffer.extend(batch([0, 1]))
-    with pytest.raises(TypeError, match="PrioritizedReplayBuffer"):
-        buffer.update_priorities([0], [1.0])
-    with pytest.raises(TypeError, match="priority"):
-        buffer.push(Transition(*[f[0] for f in batch([7])]), 1.0)
-    with pytest.raises(TypeError, match="priorities"):
-        buffer.extend(batch([8]), [1.0])
-    assert len(buffer) == 2 and buffer.duplicates == 0
+    before = buffer.state_dict()
+    buffer.update_priorities([0], [1.0])
+    same_state(buffer.state_dict(), before)
+    assert buffer.push(item(7), 3.0) == 2
+    assert buffer.push(item(7), 9.0) is None  # a duplicate: nothing to raise
+    np.testing.assert_array_equal(buffer.extend(batch([8, 0]), [1.0, 2.0]), [3, -1])
+    assert len(buffer) == 4 and buffer.duplicates == 2
+    with pytest.raises(ValueError, match="priority"):
+        buffer.push(item(9), -1.0)
+    with pytest.raises(ValueError, match="priorities"):
+        buffer.extend(batch([9]), [np.nan])
+    with pytest.raises(ValueError, match="priorities"):
+        buffer.update_priorities([0], [np.inf])
+    with pytest.raises(ValueError, match="indices"):
+        buffer.update_priorities([4], [1.0])
+    assert len(buffer) == 4 and buffer.duplicates == 2
 
 
 def test_sample_delegates(inner, batch):

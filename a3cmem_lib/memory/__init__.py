@@ -1,18 +1,23 @@
 """Replay memories (numpy only): FIFO ring, sum-tree prioritized replay, deduplication.
 
-Explained in notebooks 02 (FIFO), 03 (prioritized replay) and 04 (deduplication).
+Every buffer is a :class:`ReplayMemory` (one ``push`` / ``sample`` / ``update_priorities`` /
+``state_dict`` interface). Explained in notebooks 02 (FIFO), 03 (prioritized replay) and 04
+(deduplication).
 """
 
 from .dedup import DedupBuffer, hash_fields
 from .fifo import FIFOBuffer
 from .prioritized import PrioritizedReplayBuffer, anneal_beta
-from .storage import Transition
+from .protocol import ReplayMemory
+from .storage import StoredItems, Transition
 from .sumtree import SumTree
 
 __all__ = [
     "DedupBuffer",
     "FIFOBuffer",
     "PrioritizedReplayBuffer",
+    "ReplayMemory",
+    "StoredItems",
     "SumTree",
     "Transition",
     "anneal_beta",

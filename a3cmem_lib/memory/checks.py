@@ -3,6 +3,7 @@ and the allowed range, so nothing is silently clipped or stored half-way."""
 
 from __future__ import annotations
 
+import math
 import numbers
 from typing import Any
 
@@ -51,6 +52,18 @@ def check_priorities(name: str, priorities: Any, count: int) -> np.ndarray:
             raise ValueError(f"{name} must be finite (no NaN or inf), got {bad}")
         raise ValueError(f"{name} must be >= 0, got {array[array < 0]}")
     return array
+
+
+def check_priority(name: str, value: Any) -> float:
+    """Return one priority as a float if it is a finite real number ``>= 0``.
+
+    A fast path for the one priority a ``push`` takes (a Python or numpy number); anything
+    else, an array of shape (1,) included, goes through :func:`check_priorities`.
+    """
+    if isinstance(value, numbers.Real) and not isinstance(value, bool):
+        if 0.0 <= value < math.inf:  # also rejects NaN
+            return float(value)
+    return float(check_priorities(name, value, 1)[0])
 
 
 def check_indices(name: str, indices: Any, size: int) -> np.ndarray:

@@ -7,12 +7,14 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Callable, Hashable, Iterable
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 
+from .checks import check_priorities, check_priority
 from .fifo import FIFOBuffer
-from .prioritized import PrioritizedReplayBuffer
+from .storage import StoredItems
 
 
 class DedupBuffer:
@@ -25,18 +27,26 @@ class DedupBuffer:
     When the ring overwrites an item, its key is forgotten, so the same experience can be
     stored again later: the key table never holds stale keys and never outgrows the buffer.
 
+    A key is computed from the item *as stored*: checked once by the wrapped buffer
+    (:meth:`FIFOBuffer.as_stored`) and converted to its column dtypes, each field a numpy
+    array (a scalar field a 0-d array). So ``reward=0.5`` and ``reward=np.float32(0.5)``,
+    or a list of floats and a float64 array, give the same key when they store the same
+    values.
+
     Args:
         buffer: the buffer to fill; it must be empty and from now on be written only through
             this wrapper (otherwise the wrapper cannot know which keys were overwritten).
         key: ``key(item) -> hashable`` deciding when two items are the same (for example
             ``lambda t: (t.state.tobytes(), int(t.action))``). Default: a 128-bit hash of
-            every field's bytes, dtype and shape.
+            every field's bytes, dtype and shape. Keys are saved in :meth:`state_dict` as
+            they are, so return plain values (bytes, str, int, tuples of them).
         decimals: with the default key, round float fields to this many decimals first, so
             near-duplicates in continuous spaces count as duplicates; ``None`` hashes exact
             values. Cannot be combined with ``key``.
 
-    Everything else (``sample``, ``update_priorities``, ``len``, ``capacity``, ...) behaves
-    as in the wrapped buffer.
+    It is a :class:`~a3cmem_lib.memory.ReplayMemory`: ``sample``, ``update_priorities``,
+    ``len``, ``capacity`` and ``prioritized`` are those of the wrapped buffer (around a
+    uniform buffer, priorities are checked and have no effect).
     """
 
     def __init__(
@@ -65,12 +75,13 @@ class DedupBuffer:
         self.decimals = None if decimals is None else int(decimals)
         self.duplicates = 0
         self._stored_total = 0
-        self._slot_of: dict[Hashable, int] = {}
-        self._key_at: list[Hashable | None] = [None] * buffer.capacity
+        self._slot_of: dict[Hashable, int] = {}  # key -> slot holding it
+        self._key_at: list[Hashable | None] = [None] * buffer.capacity  # slot -> its key
 
     # -- delegated basics ------------------------------------------------------------------
     @property
     def capacity(self) -> int:
+        """The wrapped buffer's capacity."""
         return self.buffer.capacity
 
     def __len__(self) -> int:
@@ -81,17 +92,19 @@ class DedupBuffer:
 
     @property
     def prioritized(self) -> bool:
-        """Whether the wrapped buffer is a :class:`PrioritizedReplayBuffer`."""
-        return isinstance(self.buffer, PrioritizedReplayBuffer)
+        """Whether priorities shape sampling: that of the wrapped buffer."""
+        return self.buffer.prioritized
 
-    def sample(self, batch_size: int, *args: Any, **kwargs: Any) -> tuple[Any, np.ndarray, Any]:
-        """Sample from the wrapped buffer (same arguments and results)."""
-        return self.buffer.sample(batch_size, *args, **kwargs)
+    def sample(
+        self, batch_size: int, beta: float | None = None
+    ) -> tuple[Any, np.ndarray, np.ndarray]:
+        """Sample from the wrapped buffer: batch (leading axis (batch_size,)), indices int64
+        (batch_size,) and importance weights float32 (batch_size,)."""
+        return self.buffer.sample(batch_size, beta)
 
     def update_priorities(self, indices: Any, priorities: Any) -> None:
-        """Update priorities in the wrapped :class:`PrioritizedReplayBuffer`."""
-        if not self.prioritized:
-            raise TypeError("update_priorities needs a PrioritizedReplayBuffer inside DedupBuffer")
+        """Set priorities (float (n,)) of sampled slots ``indices`` (int (n,)) in the wrapped
+        buffer (a uniform buffer checks them and keeps nothing)."""
         self.buffer.update_priorities(indices, priorities)
 
     @property
@@ -102,98 +115,142 @@ class DedupBuffer:
 
     # -- keys ------------------------------------------------------------------------------
     def key_of(self, item: Any) -> Hashable:
-        """The key that decides whether ``item`` (one record, no batch axis) is a duplicate."""
+        """The key that decides whether ``item`` (one record, no batch axis) is a duplicate.
+
+        ``item`` is checked and converted as :meth:`push` would store it, then keyed.
+        """
+        return self._key(self.buffer.as_stored(item))
+
+    def _key(self, stored: StoredItems) -> Hashable:
         if self.key is not None:
-            return self.key(item)
-        values = item.values() if isinstance(item, dict) else item
-        return hash_fields(values, self.decimals)
+            return self.key(stored.record)
+        return hash_fields(stored.fields, self.decimals)
 
     # -- adding items ----------------------------------------------------------------------
     def push(self, item: Any, priority: float | None = None) -> int | None:
-        """Store ``item`` unless its key is stored; return its slot, or ``None`` if duplicate."""
-        arrays, _ = self.buffer._reserve(item, batched=False, argument="item")
-        new = self._new_priorities(priority, 1, "priority")
-        slots = self._admit([self.key_of(_record_like(item, arrays))], new)
-        if slots[0] < 0:
+        """Store ``item`` unless its key is stored; return its slot, or ``None`` if duplicate.
+
+        Args:
+            item: one record (no batch axis), as the wrapped buffer's ``push`` takes it.
+            priority: finite and ``>= 0``; ``None`` means the largest so far. A duplicate's
+                priority raises its stored copy's to the larger of the two.
+        """
+        stored = self.buffer.as_stored(item)  # the item's one check
+        offered = self._offered(priority)
+        key = self._key(stored)
+        slot = self._slot_of.get(key)
+        if slot is not None:
+            self.duplicates += 1
+            if offered is not None and offered > self.buffer.priorities([slot])[0]:
+                self.buffer.update_priorities([slot], [offered])
             return None
-        if self.prioritized:
-            self.buffer.push(item, new[0])
-        else:
-            self.buffer.push(item)
-        return int(slots[0])
+        slot = self.buffer.push(stored, offered)
+        evicted = self._key_at[slot]
+        if evicted is not None:
+            del self._slot_of[evicted]
+        self._key_at[slot] = key
+        self._slot_of[key] = slot
+        self._stored_total += 1
+        return slot
 
     def extend(self, items: Any, priorities: Any = None) -> np.ndarray:
         """Store the new items of a batch (fields batched along axis 0), in order.
 
         An item that duplicates a stored item, or an earlier item of the same batch, is not
-        stored. Returns int64 (n,): the slot of each item, or -1 for a duplicate.
+        stored; the outcome is that of pushing the items one by one. Nothing changes if the
+        batch or ``priorities`` (float (n,), finite, ``>= 0``, or ``None``) is refused.
+
+        Returns int64 (n,): the slot of each item, or -1 for a duplicate.
         """
-        arrays, reserved = self.buffer._reserve(items, batched=True, argument="items")
-        new = self._new_priorities(priorities, len(reserved), "priorities")
-        keys = [
-            self.key_of(_record_like(items, [array[row] for array in arrays]))
-            for row in range(len(reserved))
-        ]
-        slots = self._admit(keys, new)
-        keep = np.flatnonzero(slots >= 0)
-        if len(keep):
-            kept = _record_like(items, [array[keep] for array in arrays])
-            if self.prioritized:
-                self.buffer.extend(kept, new[keep])
-            else:
-                self.buffer.extend(kept)
-        return slots
+        stored = self.buffer.as_stored(items, batched=True)  # the batch's one check
+        offered = self._offered_batch(priorities, stored.count)
+        plan = self._plan([self._key(stored.item(row)) for row in range(stored.count)], offered)
+        kept = np.flatnonzero(plan.slots >= 0)
+        if len(kept) > self.capacity:
+            raise ValueError(
+                f"items holds {len(kept)} new items, more than the capacity {self.capacity}; "
+                "nothing was stored"
+            )
+        if len(kept):
+            new = stored if len(kept) == stored.count else stored.take(kept)
+            self.buffer.extend(new, None if offered is None else offered[kept])
+        for evicted in plan.forgotten:
+            del self._slot_of[evicted]
+        for key, slot in plan.added.items():
+            self._key_at[slot] = key
+            self._slot_of[key] = slot
+        if plan.raised:
+            self.buffer.update_priorities(list(plan.raised), list(plan.raised.values()))
+        if offered is not None and len(offered) and offered.max() > self.buffer.max_priority:
+            # As if pushed one by one: every offered priority counts towards the running
+            # maximum, also a duplicate's whose stored copy this batch then overwrites.
+            self.buffer.max_priority = float(offered.max())
+        self.duplicates += plan.duplicates
+        self._stored_total += len(kept)
+        return plan.slots
 
-    def _new_priorities(self, priorities: Any, count: int, argument: str) -> np.ndarray | None:
-        if self.prioritized:
-            # a copy: _admit raises duplicates' priorities in place, never in the caller's array
-            return self.buffer._new_priorities(priorities, count, argument).copy()
+    def _offered(self, priority: Any) -> float | None:
+        """The checked priority of one item: ``None`` when the wrapped buffer is uniform."""
+        if priority is not None:
+            priority = check_priority("priority", priority)
+        if not self.buffer.prioritized:
+            return None
+        return self.buffer.max_priority if priority is None else priority
+
+    def _offered_batch(self, priorities: Any, count: int) -> np.ndarray | None:
+        """The checked priorities of a batch, float64 (count,) (a copy: :meth:`_plan` raises
+        entries in place); ``None`` when the wrapped buffer is uniform."""
         if priorities is not None:
-            raise TypeError(f"{argument} needs a PrioritizedReplayBuffer inside DedupBuffer")
-        return None
+            priorities = check_priorities("priorities", priorities, count).copy()
+        if not self.buffer.prioritized:
+            return None
+        return np.full(count, self.buffer.max_priority) if priorities is None else priorities
 
-    def _admit(self, keys: list[Hashable], priorities: np.ndarray | None) -> np.ndarray:
-        """Decide, in order, which keys are new; book their slots and count the duplicates.
+    def _plan(self, keys: list[Hashable], priorities: np.ndarray | None) -> _Plan:
+        """Decide, in order, which keys are new, as if the items were pushed one by one;
+        change nothing but ``priorities``.
 
-        Works as if the items were pushed one by one: an item is a duplicate when its key is
-        stored at that moment, and each stored item evicts the key of the slot it takes.
-        The priority of a duplicate raises that of its stored copy: in ``priorities`` when the
-        copy comes earlier in this batch, through ``update_priorities`` otherwise.
-        Returns int64 (n,): the slot for each new key, -1 for each duplicate.
+        An item is a duplicate when its key is stored at that moment (before the batch or
+        by an earlier row), and each new item evicts the key of the slot it takes. The
+        priority of a duplicate raises that of its stored copy: in ``priorities`` when the
+        copy is an earlier row of this batch, in :attr:`_Plan.raised` otherwise.
         """
         slots = np.full(len(keys), -1, dtype=np.int64)
-        row_at: dict[int, int] = {}  # slot -> row of this batch that will be written there
-        raised: dict[int, float] = {}  # slot already in the buffer -> its raised priority
+        added: dict[Hashable, int] = {}  # key -> slot, for keys this batch stores
+        forgotten: set[Hashable] = set()  # keys stored before that this batch evicts
+        row_at: dict[int, int] = {}  # slot -> row of this batch written there
+        raised: dict[int, float] = {}  # slot stored before -> its raised priority
+        duplicates = 0
         next_slot = self.buffer.next_slot
         for row, key in enumerate(keys):
-            stored = self._slot_of.get(key)
+            stored = added.get(key)
+            if stored is None and key not in forgotten:
+                stored = self._slot_of.get(key)
             if stored is not None:
-                self.duplicates += 1
+                duplicates += 1
                 if priorities is not None:
                     if stored in row_at:
                         earlier = row_at[stored]
                         priorities[earlier] = max(priorities[earlier], priorities[row])
                     else:
-                        current = raised.get(stored, self.buffer.priorities([stored])[0])
-                        raised[stored] = max(current, priorities[row])
+                        current = raised.get(stored)
+                        if current is None:
+                            current = self.buffer.priorities([stored])[0]
+                        if priorities[row] > current:
+                            raised[stored] = float(priorities[row])
                 continue
-            evicted = self._key_at[next_slot]
-            if evicted is not None:
-                del self._slot_of[evicted]
+            if next_slot in row_at:  # overwrites an earlier row: forget that row's key
+                del added[keys[row_at[next_slot]]]
+            else:
+                evicted = self._key_at[next_slot]
+                if evicted is not None:
+                    forgotten.add(evicted)
                 raised.pop(next_slot, None)
-            self._key_at[next_slot] = key
-            self._slot_of[key] = next_slot
+            added[key] = next_slot
             row_at[next_slot] = row
             slots[row] = next_slot
             next_slot = (next_slot + 1) % self.capacity
-        self._stored_total += len(row_at)
-        if raised:
-            self.buffer.update_priorities(list(raised), list(raised.values()))
-        if priorities is not None and len(priorities):
-            # As if pushed one by one: every offered priority counts towards the running
-            # maximum, also a duplicate's whose stored copy this batch then overwrites.
-            self.buffer.max_priority = max(self.buffer.max_priority, float(priorities.max()))
-        return slots
+        return _Plan(slots, added, forgotten, raised, duplicates)
 
     # -- housekeeping ----------------------------------------------------------------------
     def clear(self) -> None:
@@ -205,6 +262,8 @@ class DedupBuffer:
         self._stored_total = 0
 
     def state_dict(self) -> dict[str, Any]:
+        """The wrapped buffer's checkpoint, the counters and the key of every slot (``None``
+        for an empty slot): plain values only, if the keys are (the default key: bytes)."""
         return {
             "buffer": self.buffer.state_dict(),
             "duplicates": self.duplicates,
@@ -213,11 +272,29 @@ class DedupBuffer:
         }
 
     def load_state_dict(self, state: dict[str, Any]) -> None:
+        """Restore a :meth:`state_dict` of a DedupBuffer around the same kind of buffer."""
+        key_at = list(state["key_at"])
+        if len(key_at) != self.capacity:
+            raise ValueError(
+                f"state_dict holds keys for capacity {len(key_at)}, this buffer has "
+                f"capacity {self.capacity}"
+            )
         self.buffer.load_state_dict(state["buffer"])
         self.duplicates = int(state["duplicates"])
         self._stored_total = int(state["stored_total"])
-        self._key_at = list(state["key_at"])
-        self._slot_of = {key: slot for slot, key in enumerate(self._key_at) if key is not None}
+        self._key_at = key_at
+        self._slot_of = {key: slot for slot, key in enumerate(key_at) if key is not None}
+
+
+@dataclass
+class _Plan:
+    """What :meth:`DedupBuffer.extend` will do, decided before anything changes."""
+
+    slots: np.ndarray  # int64 (n,): the slot of each row, -1 for a duplicate
+    added: dict[Hashable, int]  # key -> slot, for the keys the batch stores
+    forgotten: set[Hashable]  # keys stored before the batch that it evicts
+    raised: dict[int, float]  # slot stored before -> its priority, raised by a duplicate
+    duplicates: int  # rows that are duplicates
 
 
 def hash_fields(values: Iterable[Any], decimals: int | None = None) -> bytes:
@@ -236,12 +313,3 @@ def hash_fields(values: Iterable[Any], decimals: int | None = None) -> bytes:
         digest.update(f"{array.dtype.str}{array.shape}".encode())
         digest.update(np.ascontiguousarray(array).tobytes())
     return digest.digest()
-
-
-def _record_like(template: Any, fields: list[Any]) -> Any:
-    """A record with the structure of ``template`` (NamedTuple, tuple or dict) and ``fields``."""
-    if isinstance(template, dict):
-        return dict(zip(template.keys(), fields, strict=True))
-    if hasattr(type(template), "_fields"):
-        return type(template)._make(fields)
-    return tuple(fields)

@@ -9,8 +9,14 @@ from typing import Any
 
 import numpy as np
 
-from .checks import check_indices, check_positive_int
-from .storage import ColumnStorage
+from .checks import (
+    check_indices,
+    check_positive_int,
+    check_priorities,
+    check_priority,
+    check_unit_interval,
+)
+from .storage import ColumnStorage, StoredItems
 
 
 class FIFOBuffer:
@@ -19,6 +25,10 @@ class FIFOBuffer:
     Items are fixed-structure records (a ``NamedTuple`` such as :class:`Transition`, a tuple
     or a dict of array-likes); the first item fixes the structure, shapes and dtypes, and
     every later item must match them.
+
+    It is a :class:`~a3cmem_lib.memory.ReplayMemory` with uniform sampling: priorities are
+    accepted so every ReplayMemory has one signature, and have no effect (they are checked,
+    so a caller's bug shows up here as it would with prioritized replay).
 
     Args:
         capacity: maximum number of items held, ``>= 1``.
@@ -57,45 +67,87 @@ class FIFOBuffer:
         """Bytes of preallocated item storage (0 before the first push)."""
         return self._storage.nbytes
 
-    # -- adding items ----------------------------------------------------------------------
-    def push(self, item: Any) -> int:
-        """Store one item; return the slot it occupies."""
-        arrays, slots = self._reserve(item, batched=False, argument="item")
-        self._commit(item, arrays, slots, batched=False)
-        return int(slots[0])
+    @property
+    def prioritized(self) -> bool:
+        """Whether priorities shape sampling: ``False``, this buffer samples uniformly."""
+        return False
 
-    def extend(self, items: Any) -> np.ndarray:
+    # -- adding items ----------------------------------------------------------------------
+    def as_stored(self, item: Any, *, batched: bool = False) -> StoredItems:
+        """Check ``item`` against the stored structure and convert it to the stored dtypes.
+
+        Args:
+            item: one record (a NamedTuple, tuple or dict of array-likes), or with
+                ``batched=True`` a batch of records (fields batched along axis 0). Before the
+                first write, the first record fixes the structure.
+
+        Returns:
+            :class:`StoredItems`: ``fields`` as numpy arrays of the stored dtypes, ``count``
+            and ``record`` (the item's own structure); :meth:`push` (or, for a batch,
+            :meth:`extend`) accepts it in place of the item and does not check it again.
+            Given such a :class:`StoredItems` of this buffer, returns it unchanged.
+
+        Raises ``TypeError`` (structure, dtype) or ``ValueError`` (shape) naming the field;
+        the buffer never changes.
+        """
+        if isinstance(item, StoredItems):
+            if item.batched == batched and self._storage.holds(item.layout):
+                return item
+            item = item.record  # checked for another structure: check it again
+        return self._storage.prepare(item, batched=batched, argument="items" if batched else "item")
+
+    def push(self, item: Any, priority: float | None = None) -> int:
+        """Store one item; return the slot it occupies.
+
+        Args:
+            item: one record, or :class:`StoredItems` from :meth:`as_stored`.
+            priority: finite and ``>= 0``, or ``None``. Uniform: priorities are accepted so
+                every ReplayMemory has one signature, and have no effect.
+        """
+        stored = self.as_stored(item)
+        if priority is not None:
+            check_priority("priority", priority)
+        return int(self._store(stored)[0])
+
+    def extend(self, items: Any, priorities: Any = None) -> np.ndarray:
         """Store a batch of items, each field batched along axis 0.
 
         Args:
             items: one record whose fields have a leading batch axis, e.g.
-                ``Transition(state=(n, *obs_shape), action=(n,), ...)``; ``n <= capacity``.
+                ``Transition(state=(n, *obs_shape), action=(n,), ...)``; ``n <= capacity``
+                (or :class:`StoredItems` of a batch from :meth:`as_stored`).
+            priorities: float (n,), finite and ``>= 0``, or ``None``. Uniform: accepted so
+                every ReplayMemory has one signature, and have no effect.
 
         Returns:
             slots: int64 array of shape (n,), the slot of each item, in order.
         """
-        arrays, slots = self._reserve(items, batched=True, argument="items")
-        self._commit(items, arrays, slots, batched=True)
-        return slots
+        stored = self.as_stored(items, batched=True)
+        self._check_fits(stored.count)
+        if priorities is not None:
+            check_priorities("priorities", priorities, stored.count)
+        return self._store(stored)
 
-    def _reserve(self, items: Any, *, batched: bool, argument: str) -> tuple[list, np.ndarray]:
-        """Validate ``items`` and choose their slots, without changing the buffer."""
-        arrays, count = self._storage.prepare(items, batched=batched, argument=argument)
+    def _check_fits(self, count: int) -> None:
         if count > self.capacity:
             raise ValueError(
-                f"{argument} holds {count} items, more than the capacity {self.capacity}; "
+                f"items holds {count} items, more than the capacity {self.capacity}; "
                 "nothing was stored"
             )
-        slots = (self._next + np.arange(count, dtype=np.int64)) % self.capacity
-        return arrays, slots
 
-    def _commit(self, items: Any, arrays: list, slots: np.ndarray, *, batched: bool) -> None:
-        """Write validated items into their reserved slots and advance the ring."""
+    def _store(self, stored: StoredItems) -> np.ndarray:
+        """Write checked items at the next slots and advance the ring; return the slots."""
         if self._storage.layout is None:
-            self._storage.allocate(items, batched=batched)
-        self._storage.write(slots if batched else slots[0], arrays)
-        self._next = (self._next + len(slots)) % self.capacity
-        self._size = min(self._size + len(slots), self.capacity)
+            self._storage.allocate(stored.layout)
+        if stored.batched:
+            slots = (self._next + np.arange(stored.count, dtype=np.int64)) % self.capacity
+            self._storage.write(slots, stored.fields)
+        else:
+            slots = np.array([self._next], dtype=np.int64)
+            self._storage.write(self._next, stored.fields)
+        self._next = (self._next + stored.count) % self.capacity
+        self._size = min(self._size + stored.count, self.capacity)
+        return slots
 
     # -- sampling --------------------------------------------------------------------------
     def _check_batch_size(self, batch_size: int) -> int:
@@ -106,8 +158,15 @@ class FIFOBuffer:
             )
         return batch_size
 
-    def sample(self, batch_size: int) -> tuple[Any, np.ndarray, np.ndarray]:
+    def sample(
+        self, batch_size: int, beta: float | None = None
+    ) -> tuple[Any, np.ndarray, np.ndarray]:
         """Draw ``batch_size`` items uniformly at random, with replacement.
+
+        Args:
+            batch_size: ``1 <= batch_size <= len(self)``.
+            beta: importance-sampling exponent in [0, 1], or ``None``. Uniform: accepted so
+                every ReplayMemory has one signature, and has no effect.
 
         Returns:
             batch: the item structure with a leading batch axis, e.g. ``state: (batch, ...)``.
@@ -116,8 +175,23 @@ class FIFOBuffer:
                 returned so every buffer has the same ``sample`` signature).
         """
         batch_size = self._check_batch_size(batch_size)
+        if beta is not None:
+            check_unit_interval("beta", beta)
         indices = self._rng.integers(0, self._size, size=batch_size, dtype=np.int64)
         return self._storage.read(indices), indices, np.ones(batch_size, dtype=np.float32)
+
+    def update_priorities(self, indices: Any, priorities: Any) -> None:
+        """Check new priorities for sampled slots, and keep nothing of them.
+
+        Uniform: priorities are accepted so every ReplayMemory has one signature, and have no
+        effect. They are checked as :class:`PrioritizedReplayBuffer` checks them.
+
+        Args:
+            indices: int (n,), slots of stored items (as returned by :meth:`sample`).
+            priorities: float (n,), finite and >= 0.
+        """
+        indices = check_indices("indices", indices, self._size)
+        check_priorities("priorities", priorities, len(indices))
 
     def get(self, indices: Any) -> Any:
         """Read the items at ``indices`` (int array (n,), slots in [0, len)) without sampling."""
@@ -131,7 +205,8 @@ class FIFOBuffer:
         self._size = 0
 
     def state_dict(self) -> dict[str, Any]:
-        """A checkpoint of the buffer: items, ring position and random generator state."""
+        """A checkpoint of the buffer: items, ring position and random generator state, in
+        numpy arrays and plain values only (no class of this library)."""
         return {
             "capacity": self.capacity,
             "next": self._next,

@@ -14,6 +14,7 @@ from .checks import (
     check_positive_float,
     check_positive_int,
     check_priorities,
+    check_priority,
     check_unit_interval,
 )
 from .fifo import FIFOBuffer
@@ -42,6 +43,12 @@ class PrioritizedReplayBuffer(FIFOBuffer):
         eps: added to every priority so no item gets probability 0, ``> 0``.
         seed: seed of the buffer's random generator.
         branching: children per sum-tree node (see :class:`SumTree`).
+
+    Attributes:
+        max_priority: the largest priority given so far (1.0 at first), what an item pushed
+            without a priority gets. Every priority set by ``push``, ``extend`` or
+            :meth:`update_priorities` raises it; :class:`~a3cmem_lib.memory.DedupBuffer`
+            raises it for the priority of a refused duplicate too.
     """
 
     def __init__(
@@ -71,14 +78,22 @@ class PrioritizedReplayBuffer(FIFOBuffer):
     def beta(self, value: float) -> None:
         self._beta = check_unit_interval("beta", value)
 
+    @property
+    def prioritized(self) -> bool:
+        """Whether priorities shape sampling: ``True`` (P(i) ∝ p_i^α)."""
+        return True
+
     # -- adding items ----------------------------------------------------------------------
     def push(self, item: Any, priority: float | None = None) -> int:
         """Store one item with ``priority`` (finite, >= 0); ``None`` means the largest
-        priority seen so far (1.0 at first), so a new item is sampled at least once soon."""
-        arrays, slots = self._reserve(item, batched=False, argument="item")
-        priorities = self._new_priorities(priority, 1, "priority")
-        self._commit(item, arrays, slots, batched=False)
-        self._set_priorities(slots, priorities)
+        priority seen so far (1.0 at first), so a new item is sampled at least once soon.
+
+        ``item`` is one record, or :class:`~a3cmem_lib.memory.StoredItems` from
+        :meth:`as_stored`."""
+        stored = self.as_stored(item)
+        value = self.max_priority if priority is None else check_priority("priority", priority)
+        slots = self._store(stored)
+        self._set_priorities(slots, np.array([value]))
         return int(slots[0])
 
     def extend(self, items: Any, priorities: Any = None) -> np.ndarray:
@@ -86,16 +101,15 @@ class PrioritizedReplayBuffer(FIFOBuffer):
         (n,), finite, >= 0; ``None`` means the largest priority seen so far for all).
 
         Returns the slots, int64 (n,)."""
-        arrays, slots = self._reserve(items, batched=True, argument="items")
-        values = self._new_priorities(priorities, len(slots), "priorities")
-        self._commit(items, arrays, slots, batched=True)
+        stored = self.as_stored(items, batched=True)
+        self._check_fits(stored.count)
+        if priorities is None:
+            values = np.full(stored.count, self.max_priority)
+        else:
+            values = check_priorities("priorities", priorities, stored.count)
+        slots = self._store(stored)
         self._set_priorities(slots, values)
         return slots
-
-    def _new_priorities(self, priorities: Any, count: int, argument: str) -> np.ndarray:
-        if priorities is None:
-            return np.full(count, self.max_priority)
-        return check_priorities(argument, priorities, count)
 
     def _set_priorities(self, slots: np.ndarray, priorities: np.ndarray) -> None:
         if len(priorities):
@@ -154,6 +168,8 @@ class PrioritizedReplayBuffer(FIFOBuffer):
         self.max_priority = 1.0
 
     def state_dict(self) -> dict[str, Any]:
+        """:meth:`FIFOBuffer.state_dict` plus α, β, ε, the maximum priority, the priorities
+        (float64 (capacity,)) and the sum-tree: plain values and numpy arrays only."""
         state = super().state_dict()
         state.update(
             alpha=self.alpha,

@@ -13,6 +13,7 @@ far more memory per transition than packed columns).
 
 from __future__ import annotations
 
+import importlib
 from dataclasses import dataclass
 from typing import Any, NamedTuple
 
@@ -52,6 +53,67 @@ class _Layout:
             for name, shape, dtype in zip(self.names, self.shapes, self.dtypes, strict=True)
         )
         return f"{self.container.__name__}({fields})"
+
+    def record(self, fields: Any) -> Any:
+        """A record of this structure (NamedTuple, tuple or dict) holding ``fields``."""
+        if self.container is dict:
+            return dict(zip(self.names, fields, strict=True))
+        if self.container is tuple:
+            return tuple(fields)
+        return self.container(*fields)
+
+    def state(self) -> dict[str, Any]:
+        """This layout in plain values (str, int, tuple): a checkpoint needs no class of ours."""
+        if self.container in (tuple, dict):
+            kind, type_name = self.container.__name__, None
+        else:
+            kind = "namedtuple"
+            type_name = f"{self.container.__module__}:{self.container.__qualname__}"
+        return {
+            "container": kind,
+            "type": type_name,
+            "names": tuple(self.names),
+            "shapes": tuple(tuple(int(n) for n in shape) for shape in self.shapes),
+            "dtypes": tuple(dtype.str for dtype in self.dtypes),
+        }
+
+    @classmethod
+    def from_state(cls, state: dict[str, Any]) -> _Layout:
+        """The layout :meth:`state` describes; its NamedTuple class is imported by name."""
+        kind = state["container"]
+        names = tuple(state["names"])
+        if kind == "tuple":
+            container: type = tuple
+        elif kind == "dict":
+            container = dict
+        else:
+            container = _import_record_type(state["type"], names)
+        shapes = tuple(tuple(shape) for shape in state["shapes"])
+        return cls(container, names, shapes, tuple(np.dtype(d) for d in state["dtypes"]))
+
+
+def _import_record_type(type_name: str, names: tuple[Any, ...]) -> type:
+    """The NamedTuple class ``"module:qualname"`` with fields ``names``, or a clear error."""
+    module_name, _, qualname = type_name.partition(":")
+    try:
+        found: Any = importlib.import_module(module_name)
+        for part in qualname.split("."):
+            found = getattr(found, part)
+    except (ImportError, AttributeError) as error:
+        raise ValueError(
+            f"state_dict holds items of type {type_name}, which cannot be imported here; "
+            "define or import that NamedTuple (at module level) before load_state_dict"
+        ) from error
+    if not (isinstance(found, type) and _is_namedtuple_type(found) and found._fields == names):
+        raise ValueError(
+            f"state_dict holds items of type {type_name} with fields {list(names)}, but "
+            f"{type_name} is now {found!r}"
+        )
+    return found
+
+
+def _is_namedtuple_type(kind: type) -> bool:
+    return issubclass(kind, tuple) and hasattr(kind, "_fields")
 
 
 def _is_namedtuple(item: Any) -> bool:
@@ -100,6 +162,51 @@ def _dtype_fits(source: np.dtype, target: np.dtype) -> bool:
     )
 
 
+class StoredItems:
+    """One item, or a batch of items, in the form a buffer stores it: checked against the
+    buffer's structure, and every field a numpy array of the stored dtype.
+
+    Made by :meth:`FIFOBuffer.as_stored <a3cmem_lib.memory.FIFOBuffer.as_stored>`; that
+    buffer's ``push`` (one item) or ``extend`` (a batch) accepts it in place of the item and
+    does not check it again. A wrapper such as :class:`~a3cmem_lib.memory.DedupBuffer` uses
+    it to look at an item (its key) and store it after one check. Treat it as read-only.
+
+    Attributes:
+        fields: one numpy array per field, in record order; shape ``field_shape`` for one
+            item (a scalar field is a 0-d array), ``(count, *field_shape)`` for a batch.
+        count: the number of items (1 for one item).
+        batched: whether the fields have a leading batch axis.
+        layout: the structure the fields were checked against (compared by the buffer).
+    """
+
+    __slots__ = ("layout", "fields", "count", "batched")
+
+    def __init__(self, layout: _Layout, fields: list[np.ndarray], count: int, batched: bool):
+        self.layout = layout
+        self.fields = fields
+        self.count = count
+        self.batched = batched
+
+    def __repr__(self) -> str:
+        what = f"batch of {self.count}" if self.batched else "one item"
+        return f"StoredItems({what}, {self.layout.describe()})"
+
+    @property
+    def record(self) -> Any:
+        """The item(s) as their own structure (NamedTuple, tuple or dict) of numpy fields."""
+        return self.layout.record(self.fields)
+
+    def item(self, row: int) -> StoredItems:
+        """Row ``row`` of a batch, as one item (its fields are views of the batch's)."""
+        # [row, ...] keeps a scalar field a 0-d array, as for an item checked on its own
+        return StoredItems(self.layout, [field[row, ...] for field in self.fields], 1, False)
+
+    def take(self, rows: np.ndarray) -> StoredItems:
+        """The rows ``rows`` (int array (m,)) of a batch, as a batch of m items."""
+        fields = [field.take(rows, axis=0) for field in self.fields]
+        return StoredItems(self.layout, fields, len(rows), True)
+
+
 class ColumnStorage:
     """Preallocated numpy columns holding up to ``capacity`` records.
 
@@ -116,7 +223,10 @@ class ColumnStorage:
         self.columns: list[np.ndarray] = []
 
     # -- structure -------------------------------------------------------------------------
-    def _layout_of(self, item: Any, batched: bool, argument: str) -> tuple[_Layout, list[Any]]:
+    def _layout_of(
+        self, item: Any, batched: bool, argument: str
+    ) -> tuple[_Layout, list[np.ndarray]]:
+        """The structure of a first record, and its fields as arrays (their own dtypes)."""
         container, names, values = _split_fields(item, argument)
         if not values:
             raise ValueError(f"{argument} has no fields; a record needs at least one field")
@@ -136,20 +246,20 @@ class ColumnStorage:
                     f"{argument} field {name!r} must be numeric or boolean, got dtype {array.dtype}"
                 )
         layout = _Layout(container, names, shapes, tuple(array.dtype for array in arrays))
-        return layout, values
+        return layout, arrays
 
-    def prepare(self, item: Any, *, batched: bool, argument: str = "item") -> tuple[list, int]:
+    def prepare(self, item: Any, *, batched: bool, argument: str = "item") -> StoredItems:
         """Check one record (or a batch of records) against the stored structure.
 
-        Returns the field values converted to the column dtypes and the number of records.
-        Raises ``TypeError`` for a different structure or dtype and ``ValueError`` for a
-        different shape, before anything is written.
+        Returns the record as :class:`StoredItems`: its fields converted to the column
+        dtypes, and the number of records. Before the first write, the record itself fixes
+        the structure. Raises ``TypeError`` for a different structure or dtype and
+        ``ValueError`` for a different shape; nothing is written either way.
         """
         if self.layout is None:
-            _, values = self._layout_of(item, batched, argument)
-            arrays = [np.asarray(value) for value in values]
+            layout, arrays = self._layout_of(item, batched, argument)
         else:
-            arrays = self._conform(item, batched, argument)
+            layout, arrays = self.layout, self._conform(item, batched, argument)
         count = 1
         if batched:
             lengths = {array.shape[0] for array in arrays}
@@ -159,7 +269,11 @@ class ColumnStorage:
                     f"{sorted(lengths)}"
                 )
             count = lengths.pop()
-        return arrays, count
+        return StoredItems(layout, arrays, count, batched)
+
+    def holds(self, layout: _Layout) -> bool:
+        """Whether records checked against ``layout`` can be written here unchecked."""
+        return self.layout is None or layout is self.layout or layout == self.layout
 
     def _conform(self, item: Any, batched: bool, argument: str) -> list[np.ndarray]:
         """The fields of ``item`` as arrays of the stored dtypes, or an error saying why not."""
@@ -201,9 +315,8 @@ class ColumnStorage:
         return arrays
 
     # -- reading and writing ---------------------------------------------------------------
-    def allocate(self, item: Any, *, batched: bool) -> None:
-        """Create the columns from the structure of ``item`` (once, before the first write)."""
-        layout, _ = self._layout_of(item, batched, "item")
+    def allocate(self, layout: _Layout) -> None:
+        """Create the columns for records of ``layout`` (once, before the first write)."""
         self.layout = layout
         self.columns = [
             np.zeros((self.capacity, *shape), dtype=dtype)
@@ -220,12 +333,7 @@ class ColumnStorage:
         layout = self.layout
         assert layout is not None
         # take(axis=0) gathers whole rows; plain fancy indexing of (n, 4) rows is ~3x slower
-        fields = [column.take(indices, axis=0) for column in self.columns]
-        if layout.container is dict:
-            return dict(zip(layout.names, fields, strict=True))
-        if layout.container is tuple:
-            return tuple(fields)
-        return layout.container(*fields)
+        return layout.record([column.take(indices, axis=0) for column in self.columns])
 
     @property
     def nbytes(self) -> int:
@@ -238,7 +346,10 @@ class ColumnStorage:
         self.columns = []
 
     def state_dict(self) -> dict[str, Any]:
-        return {"layout": self.layout, "columns": [column.copy() for column in self.columns]}
+        """The structure in plain values (container kind, NamedTuple ``"module:qualname"``,
+        field names, shapes, dtype strings) and a copy of the columns."""
+        layout = None if self.layout is None else self.layout.state()
+        return {"layout": layout, "columns": [column.copy() for column in self.columns]}
 
     def load_state_dict(self, state: dict[str, Any]) -> None:
         columns = state["columns"]
@@ -248,5 +359,9 @@ class ColumnStorage:
                     f"state_dict holds columns of capacity {column.shape[0]}, "
                     f"this buffer has capacity {self.capacity}"
                 )
-        self.layout = state["layout"]
+        layout = state["layout"]
+        if isinstance(layout, dict):
+            layout = _Layout.from_state(layout)
+        # else None, or a _Layout object: checkpoints written before layouts were plain values
+        self.layout = layout
         self.columns = [np.array(column, copy=True) for column in columns]

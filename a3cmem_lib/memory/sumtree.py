@@ -183,12 +183,19 @@ class SumTree:
 
     # -- checkpoints -----------------------------------------------------------------------
     def state_dict(self) -> dict[str, Any]:
+        """Leaves, written-flags and the internal sums: numpy arrays and ints only.
+
+        The internal sums are saved, not recomputed on load: a sum over a node's children
+        may round differently with the batch size of the update that computed it (BLAS picks
+        kernels by size), and a restored tree must search exactly as the saved one did.
+        """
         return {
             "capacity": self.capacity,
             "branching": self.branching,
             "top_size": self.top_size,
             "leaves": self._sums[-1][: self.capacity].copy(),
             "written": self._written[: self.capacity].copy(),
+            "sums": [sums.copy() for sums in self._sums[:-1]],  # levels 0 .. depth - 1
         }
 
     def load_state_dict(self, state: dict[str, Any]) -> None:
@@ -201,3 +208,7 @@ class SumTree:
         self.clear()
         written = np.flatnonzero(state["written"])
         self.update_unchecked(written, np.asarray(state["leaves"], dtype=np.float64)[written])
+        if "sums" in state:  # absent in checkpoints written before the sums were saved
+            for level, sums in enumerate(state["sums"]):
+                self._sums[level][:] = sums
+            np.cumsum(self._sums[0], out=self._top_running[1:])
