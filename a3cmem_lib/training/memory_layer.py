@@ -14,7 +14,6 @@ Explained in notebooks/05_async_training_with_memory.ipynb.
 from __future__ import annotations
 
 from collections.abc import Hashable
-from typing import TYPE_CHECKING
 
 import torch
 
@@ -23,15 +22,13 @@ from a3cmem_lib.memory import (
     DedupBuffer,
     FIFOBuffer,
     PrioritizedReplayBuffer,
+    ReplayMemory,
     hash_fields,
 )
 from a3cmem_lib.training.config import DEDUP_KEYS, MEMORY_KINDS, TrainConfig
 from a3cmem_lib.training.learner import Learner, LearnerUpdate
 from a3cmem_lib.training.schedules import Schedule
 from a3cmem_lib.training.segments import Segment
-
-if TYPE_CHECKING:
-    from a3cmem_lib.memory import ReplayMemory
 
 _KEY_FIELDS = {
     "experience": ("obs", "actions", "rewards", "valid", "last_obs", "terminated"),
@@ -129,7 +126,14 @@ class MemoryLayer:
         self.steps_received = 0
         self.updates = 0
         self.sampled = 0
+        self.duplicates_before = 0
         self.last_update: LearnerUpdate | None = None
+
+    def restore(self, memory_state: dict) -> None:
+        """Continue with the buffer of a checkpoint (``TrainResult.memory_state``); the
+        counters of :meth:`stats` keep counting this run only."""
+        self.memory.load_state_dict(memory_state)
+        self.duplicates_before = self._duplicates_stored()
 
     def receive(self, worker_id: int, items: list[tuple[Segment, float]], step: int) -> None:
         """Store ``items`` (segment, initial priority) from ``worker_id``; then replay.
@@ -163,11 +167,15 @@ class MemoryLayer:
                 "arrived: experience was lost or duplicated between worker and memory"
             )
 
+    def _duplicates_stored(self) -> int:
+        return self.memory.duplicates if isinstance(self.memory, DedupBuffer) else 0
+
     def stats(self) -> dict[str, float]:
-        """Counters of the run: segments and environment steps received, segments stored and
-        duplicate, the buffer's size, and the learner's updates and samples."""
+        """Counters of this run (a resumed run counts from its start): segments and
+        environment steps received, segments stored and duplicate, the buffer's size (old
+        items included), and the learner's updates and samples."""
         received = sum(self.received)
-        duplicates = self.memory.duplicates if isinstance(self.memory, DedupBuffer) else 0
+        duplicates = self._duplicates_stored() - self.duplicates_before
         return {
             "segments_received": received,
             "steps_received": self.steps_received,

@@ -15,7 +15,6 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
-import gymnasium as gym
 import pandas as pd
 import torch
 from tqdm.auto import tqdm
@@ -137,7 +136,7 @@ def check_environment(env_id: str) -> tuple[int, int]:
     """``(obs_dim, n_actions)`` of ``env_id``, or a :class:`SetupError` saying what is wrong."""
     try:
         env = make_env(env_id)
-    except (gym.error.Error, ImportError, ValueError) as error:
+    except ValueError as error:
         raise SetupError(str(error)) from None
     try:
         return space_sizes(env)
@@ -212,7 +211,7 @@ class _Run:
         if config.memory != "none":
             self.memory_layer = MemoryLayer(config, self.model, self.optimizer)
             if resumed is not None and resumed.memory_state is not None:
-                self.memory_layer.memory.load_state_dict(resumed.memory_state)
+                self.memory_layer.restore(resumed.memory_state)
         self.records: list[tuple[int, int, float, float, int, int]] = []
         self.recent_returns: deque[float] = deque(maxlen=_RECENT)
         every = config.checkpoint_every
