@@ -8,8 +8,8 @@ notebooks/04_deduplication.ipynb (section "The deterministic gridworld").
 from __future__ import annotations
 
 from collections import deque
-from collections.abc import Callable, Sequence
-from typing import Any
+from collections.abc import Callable, Hashable, Iterable, Sequence
+from typing import Any, TypeVar
 
 import gymnasium as gym
 import numpy as np
@@ -89,12 +89,7 @@ class GridWorldEnv(gym.Env[np.ndarray, np.int64]):
         self.step_penalty = _check_finite("step_penalty", step_penalty)
         if self.step_penalty < 0:
             raise ValueError(f"step_penalty must be >= 0, got {step_penalty}")
-        if render_mode is not None and render_mode not in self.metadata["render_modes"]:
-            raise ValueError(
-                f"render_mode must be None or one of {self.metadata['render_modes']}, "
-                f"got {render_mode!r}"
-            )
-        self.render_mode = render_mode
+        self.render_mode = check_render_mode(render_mode, self.metadata["render_modes"])
         self.kinds = [[_CELL_KINDS[char] for char in row] for row in self.layout]
         self.start = next(
             (r, c) for r, row in enumerate(self.layout) for c, char in enumerate(row) if char == "S"
@@ -151,25 +146,16 @@ class GridWorldEnv(gym.Env[np.ndarray, np.int64]):
         """The actions of a shortest walk from ``start`` (default: the start cell) to a goal
         avoiding pits, by breadth-first search trying actions in order 0-3, or ``None`` if
         there is none. Following it from the start cell gives the optimal return."""
-        start = self.start if start is None else start
-        parent: dict[tuple[int, int], tuple[tuple[int, int], int] | None] = {start: None}
-        frontier = deque([start])
-        while frontier:
-            position = frontier.popleft()
-            if self.kinds[position[0]][position[1]] == "goal":
-                actions = []
-                while parent[position] is not None:
-                    position, action = parent[position]
-                    actions.append(action)
-                return actions[::-1]
-            if self.kinds[position[0]][position[1]] == "pit":
-                continue
-            for action in range(4):
-                nxt = self._next_position(position, action)
-                if nxt not in parent:
-                    parent[nxt] = (position, action)
-                    frontier.append(nxt)
-        return None
+
+        def moves(position: tuple[int, int]) -> Iterable[tuple[int, tuple[int, int]]]:
+            if self.kinds[position[0]][position[1]] == "pit":  # the episode ends there
+                return ()
+            return ((action, self._next_position(position, action)) for action in range(4))
+
+        def is_goal(position: tuple[int, int]) -> bool:
+            return self.kinds[position[0]][position[1]] == "goal"
+
+        return breadth_first_path(self.start if start is None else start, moves, is_goal)
 
     def optimal_policy(self) -> Callable[[np.ndarray], int]:
         """A deterministic optimal policy: ``policy(observation) -> action``, the first action
@@ -203,12 +189,7 @@ class GridWorldEnv(gym.Env[np.ndarray, np.int64]):
         """``"ansi"``: the map with the agent as ``A`` (and the last action);
         ``"rgb_array"``: uint8 ``(rows * 16, cols * 16, 3)``; ``None`` without a render mode."""
         if self.render_mode == "ansi":
-            rows = [list(row) for row in self.layout]
-            rows[self.position[0]][self.position[1]] = "A"
-            text = "\n".join("".join(row) for row in rows)
-            if self.last_action is not None:
-                text = f"({ACTION_NAMES[self.last_action]})\n{text}"
-            return text + "\n"
+            return ansi_picture(self.layout, self.position, self.last_action)
         if self.render_mode == "rgb_array":
             return self._frame()
         return None
@@ -228,6 +209,60 @@ class GridWorldEnv(gym.Env[np.ndarray, np.int64]):
             r * cell + margin : (r + 1) * cell - margin, c * cell + margin : (c + 1) * cell - margin
         ] = _AGENT_COLOUR
         return frame
+
+
+State = TypeVar("State", bound=Hashable)
+
+
+def breadth_first_path(
+    start: State,
+    moves: Callable[[State], Iterable[tuple[int, State]]],
+    is_goal: Callable[[State], bool],
+) -> list[int] | None:
+    """The actions of a shortest walk from ``start`` to a state where ``is_goal`` holds, or
+    ``None`` if there is none, by breadth-first search.
+
+    ``moves(state)`` yields ``(action, next_state)`` in the order to try them (ties go to the
+    first); a state without moves is a dead end (e.g. a pit, where the episode ends). Shared
+    by the gridworlds here: a state is a cell ``(row, col)``, or for the key-and-door world
+    ``((row, col), has_key)``.
+    """
+    parent: dict[State, tuple[State, int] | None] = {start: None}
+    frontier = deque([start])
+    while frontier:
+        state = frontier.popleft()
+        if is_goal(state):
+            actions = []
+            while (step := parent[state]) is not None:
+                state, action = step
+                actions.append(action)
+            return actions[::-1]
+        for action, next_state in moves(state):
+            if next_state not in parent:
+                parent[next_state] = (state, action)
+                frontier.append(next_state)
+    return None
+
+
+def ansi_picture(layout: Sequence[str], position: tuple[int, int], last_action: int | None) -> str:
+    """The map ``layout`` (one string per row) with the agent drawn as ``A`` at ``position``,
+    under a line naming the last action (if any); ends with a newline."""
+    rows = [list(row) for row in layout]
+    rows[position[0]][position[1]] = "A"
+    text = "\n".join("".join(row) for row in rows)
+    if last_action is not None:
+        text = f"({ACTION_NAMES[last_action]})\n{text}"
+    return text + "\n"
+
+
+def check_render_mode(render_mode: str | None, render_modes: Sequence[str]) -> str | None:
+    """Return ``render_mode`` if it is ``None`` or one of ``render_modes``, else raise
+    ``ValueError`` naming it."""
+    if render_mode is not None and render_mode not in render_modes:
+        raise ValueError(
+            f"render_mode must be None or one of {list(render_modes)}, got {render_mode!r}"
+        )
+    return render_mode
 
 
 def _check_layout(layout: Sequence[str]) -> tuple[str, ...]:
