@@ -15,7 +15,8 @@ Both have one-hot float32 observations (the library's actor-critic needs vectors
     env = gymnasium.make("a3cmem_lib.envs:a3cmem/GridWorld-v0")  # works in a fresh process
 
 Also here: :func:`make_env` (``gymnasium.make`` checked for the spaces the actor-critic
-supports), :func:`space_sizes` and :func:`rollout_transitions` (play a fixed policy).
+supports), :func:`space_shapes`, :func:`observation_dtype` and :func:`rollout_transitions`
+(play a fixed policy).
 
 Explained in notebooks/04_deduplication.ipynb.
 """
@@ -44,7 +45,7 @@ for _env_id, _options in _REGISTRATIONS.items():
 
 # After the registrations: importing either module below (as a spawned worker does) runs
 # this file first, so the library's ids always exist where environments are made.
-from .making import make_env, space_sizes  # noqa: E402
+from .making import make_env, observation_dtype, space_shapes, space_sizes  # noqa: E402
 from .rollouts import rollout_transitions  # noqa: E402
 
 __all__ = [
@@ -54,6 +55,8 @@ __all__ = [
     "GRIDWORLD_ID",
     "GridWorldEnv",
     "make_env",
+    "observation_dtype",
     "rollout_transitions",
+    "space_shapes",
     "space_sizes",
 ]
