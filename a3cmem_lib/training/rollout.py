@@ -34,9 +34,10 @@ class Rollout:
 
     obs: np.ndarray
     """(rows, *obs_shape), float32 vectors or compact images (bool/uint8, see
-    :func:`~a3cmem_lib.envs.observation_dtype`): rows 0..T-1 the states acted in, row T the state after the
-    rollout, further rows the last states of episodes truncated inside the rollout (their
-    bootstrap states). One forward pass over all rows gives every value the targets need."""
+    :func:`~a3cmem_lib.envs.observation_dtype`): rows 0..T-1 the states acted in, row T the
+    state after the rollout, further rows the last states of episodes truncated inside the
+    rollout (their bootstrap states). One forward pass over all rows gives every value the
+    targets need."""
     actions: np.ndarray
     """(T,) int64: the actions taken."""
     rewards: np.ndarray
