@@ -11,8 +11,8 @@
   steps per episode (4 × the optimal 18). Optimal return 1.0; counted as solved at 0.9, i.e.
   the goal reached in 90 % of episodes (a random policy: under 1 %).
 
-All three have one-hot float32 observations (KeyDoor's with a has-key flag appended; the
-library's actor-critic needs vectors) and ``Discrete(4)`` actions. Make one after importing
+All three have one-hot float32 observations (KeyDoor's with a has-key flag appended: vectors
+for the MLP actor-critic) and ``Discrete(4)`` actions. Make one after importing
 this package, or let gymnasium import it::
 
     import a3cmem_lib.envs  # registers the ids
@@ -24,7 +24,8 @@ others in :data:`MINATAR_IDS`, (10, 10, channels) bool observations) if MinAtar 
 (:func:`minatar_available`; otherwise :data:`MINATAR_INSTALL_HINT`), without importing it.
 
 Also here: :func:`make_env` (``gymnasium.make`` checked for the spaces the actor-critic
-supports), :func:`space_sizes` and :func:`rollout_transitions` (play a fixed policy).
+supports), :func:`space_shapes`, :func:`observation_dtype` and :func:`rollout_transitions`
+(play a fixed policy).
 
 Explained in notebooks/04_deduplication.ipynb.
 """
@@ -76,7 +77,7 @@ register_minatar()  # idempotent too; registers nothing if MinAtar is not instal
 
 # After the registrations: importing either module below (as a spawned worker does) runs
 # this file first, so the library's ids always exist where environments are made.
-from .making import make_env, space_sizes  # noqa: E402
+from .making import make_env, observation_dtype, space_shapes, space_sizes  # noqa: E402
 from .rollouts import rollout_transitions  # noqa: E402
 
 __all__ = [
@@ -91,7 +92,9 @@ __all__ = [
     "KeyDoorEnv",
     "make_env",
     "minatar_available",
+    "observation_dtype",
     "register_minatar",
     "rollout_transitions",
+    "space_shapes",
     "space_sizes",
 ]

@@ -16,7 +16,7 @@ from typing import Any
 import numpy as np
 import torch
 
-from a3cmem_lib.agent.model import ActorCritic
+from a3cmem_lib.agent.model import ActorCritic, ConvActorCritic
 from a3cmem_lib.training.config import TrainConfig
 
 _ARRAY_TAG = "__ndarray__"
@@ -35,7 +35,7 @@ class Checkpoint:
     episodes: int
     """Episodes finished by all workers so far."""
     obs_dim: int
-    """Observation length the model was built for."""
+    """Observation length the model was built for (for images, H · W · C)."""
     n_actions: int
     """Number of discrete actions the model was built for."""
     config: TrainConfig
@@ -43,10 +43,16 @@ class Checkpoint:
     memory_state: dict[str, Any] | None = None
     """The replay buffer's ``state_dict()`` (items, priorities, dedup keys, sampling RNG) of
     a memory-layer run; ``None`` for plain A3C."""
+    obs_shape: tuple[int, ...] | None = None
+    """Observation shape the model was built for, ``(obs_dim,)`` or ``(H, W, C)``
+    (``None`` when constructed: ``(obs_dim,)``)."""
 
-    def build_model(self) -> ActorCritic:
-        """A CPU :class:`ActorCritic` with the checkpoint's architecture and weights."""
-        model = self.config.build_model(self.obs_dim, self.n_actions)
+    def __post_init__(self) -> None:
+        self.obs_shape = (self.obs_dim,) if self.obs_shape is None else tuple(self.obs_shape)
+
+    def build_model(self) -> ActorCritic | ConvActorCritic:
+        """A CPU actor-critic with the checkpoint's architecture and weights."""
+        model = self.config.build_model(self.obs_shape, self.n_actions)
         model.load_state_dict(self.model_state)
         return model
 
@@ -68,6 +74,7 @@ def save_checkpoint(path: str | os.PathLike[str], checkpoint: Checkpoint) -> Non
         "n_actions": checkpoint.n_actions,
         "config": checkpoint.config.to_dict(),
         "memory_state": _encode(checkpoint.memory_state),
+        "obs_shape": list(checkpoint.obs_shape),
     }
     temporary = path.with_name(f".{path.name}.{os.getpid()}.tmp")
     try:

@@ -10,7 +10,7 @@ from dataclasses import asdict, dataclass, fields
 from pathlib import Path
 from typing import Any
 
-from a3cmem_lib.agent.model import ActorCritic
+from a3cmem_lib.agent.model import ActorCritic, ConvActorCritic, build_actor_critic
 
 MEMORY_KINDS = ("none", "fifo", "per", "fifo+dedup", "per+dedup")
 """Values of ``TrainConfig.memory``: ``none`` is plain A3C, the rest name the replay buffer."""
@@ -68,9 +68,17 @@ class TrainConfig:
     max_grad_norm: float = 0.5
     """Clip each worker's gradient to this global L2 norm before applying it, > 0."""
     hidden_sizes: tuple[int, ...] = (128,)
-    """Widths of the shared trunk's hidden layers."""
+    """Widths of the shared trunk's hidden layers (vector observations: the MLP
+    :class:`~a3cmem_lib.agent.ActorCritic`)."""
     activation: str = "tanh"
-    """Trunk activation: ``"tanh"`` or ``"relu"``."""
+    """Trunk activation of the MLP: ``"tanh"`` or ``"relu"``."""
+    conv_channels: int = 16
+    """Image observations (H, W, C) get :class:`~a3cmem_lib.agent.ConvActorCritic`, the
+    MinAtar paper's network: one convolution with this many output channels, ..."""
+    conv_kernel: int = 3
+    """... this kernel size (stride 1, no padding; at most H and W), ..."""
+    conv_hidden: int = 128
+    """... then one fully connected ReLU layer of this many units before the heads."""
     start_method: str | None = None
     """Multiprocessing start method: ``"spawn"``, ``"fork"``, ``"forkserver"``, or ``None``
     for the platform default."""
@@ -137,7 +145,15 @@ class TrainConfig:
         _check_type("env_id", self.env_id, str)
         if not self.env_id:
             raise ValueError("env_id must be a non-empty gymnasium id, got ''")
-        for name, low in (("num_workers", 1), ("total_steps", 1), ("t_max", 1), ("seed", 0)):
+        for name, low in (
+            ("num_workers", 1),
+            ("total_steps", 1),
+            ("t_max", 1),
+            ("seed", 0),
+            ("conv_channels", 1),
+            ("conv_kernel", 1),
+            ("conv_hidden", 1),
+        ):
             value = getattr(self, name)
             _check_type(name, value, int)
             if value < low:
@@ -230,9 +246,22 @@ class TrainConfig:
             return Path(self.checkpoint_path)
         return self.default_out_dir() / "checkpoint.pt"
 
-    def build_model(self, obs_dim: int, n_actions: int) -> ActorCritic:
-        """A freshly initialised :class:`ActorCritic` with this config's architecture."""
-        return ActorCritic(obs_dim, n_actions, self.hidden_sizes, self.activation)
+    def build_model(
+        self, obs_shape: int | tuple[int, ...], n_actions: int
+    ) -> ActorCritic | ConvActorCritic:
+        """A freshly initialised actor-critic with this config's architecture, chosen from the
+        observation shape: ``(obs_dim,)`` (or an int) → the MLP :class:`ActorCritic`,
+        ``(H, W, C)`` → :class:`ConvActorCritic`."""
+        shape = (obs_shape,) if isinstance(obs_shape, int) else tuple(obs_shape)
+        return build_actor_critic(
+            shape,
+            n_actions,
+            hidden_sizes=self.hidden_sizes,
+            activation=self.activation,
+            conv_channels=self.conv_channels,
+            conv_kernel=self.conv_kernel,
+            conv_hidden=self.conv_hidden,
+        )
 
 
 def _check_type(name: str, value: Any, kind: type) -> None:

@@ -9,7 +9,7 @@ import numpy as np
 
 from a3cmem_lib.agent.acting import NumpyPolicy
 from a3cmem_lib.agent.model import ActorCritic
-from a3cmem_lib.envs import make_env
+from a3cmem_lib.envs import make_env, observation_dtype
 
 
 def evaluate(
@@ -40,6 +40,7 @@ def evaluate(
     policy = NumpyPolicy(model)
     rng = np.random.default_rng(seed)
     env = make_env(env_id)
+    dtype = observation_dtype(env.observation_space)
     result: dict[str, float] = {}
     try:
         for mode in ("greedy", "sampled"):
@@ -48,7 +49,7 @@ def evaluate(
                 obs, _ = env.reset(seed=None if seed is None else seed + episode)
                 total, done = 0.0, False
                 while not done:
-                    obs = np.asarray(obs, dtype=np.float32)
+                    obs = np.asarray(obs, dtype=dtype)
                     action = policy.greedy(obs) if mode == "greedy" else policy.sample(obs, rng)
                     obs, reward, terminated, truncated, _ = env.step(action)
                     total += float(reward)

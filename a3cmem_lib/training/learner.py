@@ -110,7 +110,7 @@ class Learner:
 
         Args:
             batch: a :class:`Segment` whose fields have a leading batch axis, as a replay
-                buffer's ``sample`` returns them (``obs``: (B, T, obs_dim), ...).
+                buffer's ``sample`` returns them (``obs``: (B, T, *obs_shape), ...).
             weights: (B,) importance-sampling weights (``None``: all 1).
 
         Returns:
@@ -119,9 +119,9 @@ class Learner:
         segments = Segment(*(torch.from_numpy(np.asarray(field)) for field in batch))
         if weights is None:
             weights = np.ones(len(segments.actions), dtype=np.float32)
-        size, length, obs_dim = segments.obs.shape
+        size, length = segments.actions.shape
 
-        logits, values = self.model(segments.obs.reshape(size * length, obs_dim))
+        logits, values = self.model(segments.obs.reshape(size * length, *segments.obs.shape[2:]))
         logits = logits.reshape(size, length, -1)
         values = values.reshape(size, length)
         log_pi = F.log_softmax(logits, dim=-1).gather(-1, segments.actions.unsqueeze(-1))

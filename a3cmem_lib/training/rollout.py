@@ -20,6 +20,7 @@ import torch
 from a3cmem_lib.agent.acting import NumpyPolicy
 from a3cmem_lib.agent.losses import ActorCriticLoss, actor_critic_loss
 from a3cmem_lib.agent.returns import gae_advantages
+from a3cmem_lib.envs import observation_dtype
 from a3cmem_lib.training.config import TrainConfig
 from a3cmem_lib.training.segments import Segment, padded_segment, segment_priority
 
@@ -32,9 +33,11 @@ class Rollout:
     """
 
     obs: np.ndarray
-    """(rows, obs_dim) float32: rows 0..T-1 the states acted in, row T the state after the
-    rollout, further rows the last states of episodes truncated inside the rollout (their
-    bootstrap states). One forward pass over all rows gives every value the targets need."""
+    """(rows, *obs_shape), float32 vectors or compact images (bool/uint8, see
+    :func:`~a3cmem_lib.envs.observation_dtype`): rows 0..T-1 the states acted in, row T the
+    state after the rollout, further rows the last states of episodes truncated inside the
+    rollout (their bootstrap states). One forward pass over all rows gives every value the
+    targets need."""
     actions: np.ndarray
     """(T,) int64: the actions taken."""
     rewards: np.ndarray
@@ -82,8 +85,8 @@ class RolloutCollector:
         self.record_log_probs = record_log_probs
         self.rng = np.random.default_rng(seed)
         env.action_space.seed(seed)
-        obs_dim = int(np.prod(env.observation_space.shape))
-        self.obs_rows = np.zeros((2 * t_max + 1, obs_dim), dtype=np.float32)
+        space = env.observation_space
+        self.obs_rows = np.zeros((2 * t_max + 1, *space.shape), dtype=observation_dtype(space))
         self.actions = np.zeros(t_max, dtype=np.int64)
         self.rewards = np.zeros(t_max, dtype=np.float64)
         self.log_probs = np.zeros(t_max, dtype=np.float64)
@@ -125,7 +128,7 @@ class RolloutCollector:
                     self.obs_rows[rows] = self.obs
                     self.next_row[t] = rows
                     rows += 1
-                rollout.last_states[t] = np.array(self.obs, dtype=np.float32)
+                rollout.last_states[t] = np.array(self.obs, dtype=self.obs_rows.dtype)
                 rollout.episodes.append((self.episode_return, self.episode_length, t))
                 self.episode_return, self.episode_length = 0.0, 0
                 self.obs, _ = self.env.reset()

@@ -15,7 +15,7 @@ from typing import NamedTuple
 import gymnasium as gym
 import numpy as np
 
-from a3cmem_lib.envs import rollout_transitions
+from a3cmem_lib.envs import observation_dtype, rollout_transitions
 
 
 class Segment(NamedTuple):
@@ -25,7 +25,9 @@ class Segment(NamedTuple):
     """
 
     obs: np.ndarray
-    """(T, obs_dim) float32: the states acted in."""
+    """(T, *obs_shape): the states acted in; float32 vectors ``(T, obs_dim)``, or images
+    ``(T, H, W, C)`` kept in their compact dtype (bool or uint8, see
+    :func:`~a3cmem_lib.envs.observation_dtype`)."""
     actions: np.ndarray
     """(T,) int64: the actions taken."""
     rewards: np.ndarray
@@ -35,7 +37,8 @@ class Segment(NamedTuple):
     valid: np.ndarray
     """(T,) bool: True for real steps, False for padding after the segment's last step."""
     last_obs: np.ndarray
-    """(obs_dim,) float32: the state after the last real step (the bootstrap state)."""
+    """(*obs_shape,), dtype of ``obs``: the state after the last real step (the bootstrap
+    state)."""
     terminated: np.ndarray
     """() bool: the last real step ended the episode in a terminal state (no bootstrap)."""
 
@@ -45,14 +48,23 @@ class SegmentRecorder:
 
     Args:
         length: steps per segment ``T``, ``>= 1``.
-        obs_dim: length of an observation vector.
+        obs_shape: the shape of one observation, ``(obs_dim,)`` or ``(H, W, C)`` (an int
+            means a vector of that length).
+        obs_dtype: the dtype observations are stored in (float32 for vectors; bool or uint8
+            for images, see :func:`~a3cmem_lib.envs.observation_dtype`).
     """
 
-    def __init__(self, length: int, obs_dim: int) -> None:
+    def __init__(
+        self,
+        length: int,
+        obs_shape: int | tuple[int, ...],
+        obs_dtype: np.dtype | type = np.float32,
+    ) -> None:
         if length < 1:
             raise ValueError(f"length must be >= 1, got {length}")
         self.length = length
-        self.obs = np.zeros((length, obs_dim), dtype=np.float32)
+        shape = (obs_shape,) if isinstance(obs_shape, int) else tuple(obs_shape)
+        self.obs = np.zeros((length, *shape), dtype=obs_dtype)
         self.actions = np.zeros(length, dtype=np.int64)
         self.rewards = np.zeros(length, dtype=np.float32)
         self.log_probs = np.zeros(length, dtype=np.float32)
@@ -103,19 +115,21 @@ def padded_segment(
     """A new :class:`Segment` of ``n <= length`` steps, zero-padded to ``length`` steps.
 
     Args:
-        obs: (n, obs_dim) states acted in; actions, rewards, log_probs: (n,) each.
-        last_obs: (obs_dim,) the state after the last step.
+        obs: (n, *obs_shape) states acted in, in the dtype the segment keeps; actions,
+            rewards, log_probs: (n,) each.
+        last_obs: (*obs_shape,) the state after the last step.
         terminated: whether the last step ended the episode in a terminal state.
         length: ``T``, the padded length, ``>= n``.
     """
+    obs = np.asarray(obs)
     n = len(actions)
     segment = Segment(
-        obs=np.zeros((length, *np.shape(obs)[1:]), dtype=np.float32),
+        obs=np.zeros((length, *obs.shape[1:]), dtype=obs.dtype),
         actions=np.zeros(length, dtype=np.int64),
         rewards=np.zeros(length, dtype=np.float32),
         log_probs=np.zeros(length, dtype=np.float32),
         valid=np.arange(length) < n,
-        last_obs=np.array(last_obs, dtype=np.float32),
+        last_obs=np.array(last_obs, dtype=obs.dtype),
         terminated=np.array(bool(terminated)),
     )
     segment.obs[:n] = obs
@@ -153,15 +167,17 @@ def random_policy_segments(env_id: str, count: int, length: int, *, seed: int = 
     For inspecting the learner without training (chapter 05, tests and benchmarks).
 
     Args:
-        env_id: a gymnasium id with a ``Discrete(n)`` action space and vector observations.
+        env_id: a gymnasium id with a ``Discrete(n)`` action space and array observations.
         count: segments to return, ``>= 1``.
         length: steps per segment ``T``, ``>= 1``.
         seed: seeds the rollout (see :func:`~a3cmem_lib.envs.rollout_transitions`).
     """
     env = gym.make(env_id)
-    n_actions, obs_dim = int(env.action_space.n), int(np.prod(env.observation_space.shape))
+    n_actions = int(env.action_space.n)
+    recorder = SegmentRecorder(
+        length, env.observation_space.shape, observation_dtype(env.observation_space)
+    )
     env.close()
-    recorder = SegmentRecorder(length, obs_dim)
     segments: list[Segment] = []
     for transition, episode_ended in rollout_transitions(env_id, count * length, seed=seed):
         recorder.add(transition.state, transition.action, transition.reward, -np.log(n_actions))

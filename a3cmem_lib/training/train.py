@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import contextlib
 import copy
+import math
 import os
 import time
 from collections import deque
@@ -19,9 +20,9 @@ import pandas as pd
 import torch
 from tqdm.auto import tqdm
 
-from a3cmem_lib.agent.model import ActorCritic
+from a3cmem_lib.agent.model import ActorCritic, ConvActorCritic
 from a3cmem_lib.agent.shared_optim import SharedAdam, SharedRMSprop
-from a3cmem_lib.envs import make_env, space_sizes
+from a3cmem_lib.envs import make_env, space_shapes
 from a3cmem_lib.training.checkpoint import Checkpoint, load_checkpoint, save_checkpoint
 from a3cmem_lib.training.config import TrainConfig
 from a3cmem_lib.training.errors import SetupError, TrainingInterrupted, WorkerError
@@ -44,7 +45,7 @@ class TrainResult:
     ``episode`` (running index), ``global_step`` (environment steps of all workers when the
     episode ended), ``wall_time`` (seconds since training started), ``return``, ``length``
     (steps) and ``worker``."""
-    model: ActorCritic
+    model: ActorCritic | ConvActorCritic
     """The trained global model, copied to ordinary (non-shared) CPU memory."""
     config: TrainConfig
     """The configuration of the run."""
@@ -59,7 +60,7 @@ class TrainResult:
     optimizer_state: dict[str, Any]
     """The shared optimizer's ``state_dict()``, copied out of shared memory."""
     obs_dim: int
-    """Observation length of the environment."""
+    """Observation length of the environment (for images, H · W · C)."""
     n_actions: int
     """Number of discrete actions of the environment."""
     memory_stats: dict[str, float] | None = None
@@ -71,6 +72,12 @@ class TrainResult:
     stores it, so a resumed run continues with the same memory)."""
     interrupted: bool = False
     """Whether training was stopped before its budget (see :class:`TrainingInterrupted`)."""
+    obs_shape: tuple[int, ...] | None = None
+    """Observation shape, ``(obs_dim,)`` or ``(H, W, C)`` (``None`` when constructed:
+    ``(obs_dim,)``)."""
+
+    def __post_init__(self) -> None:
+        self.obs_shape = (self.obs_dim,) if self.obs_shape is None else tuple(self.obs_shape)
 
     @property
     def steps_per_second(self) -> float:
@@ -88,6 +95,7 @@ class TrainResult:
             n_actions=self.n_actions,
             config=self.config,
             memory_state=self.memory_state,
+            obs_shape=self.obs_shape,
         )
 
     def save_checkpoint(self, path: str | os.PathLike[str]) -> None:
@@ -127,24 +135,27 @@ def train(
     if not isinstance(config, TrainConfig):
         raise TypeError(f"config must be a TrainConfig, got {type(config).__name__}")
     config.validate()
-    obs_dim, n_actions = check_environment(config.env_id)
-    resumed = read_resume_checkpoint(config, obs_dim, n_actions)
-    return _Run(config, obs_dim, n_actions, resumed, on_checkpoint).execute()
+    obs_shape, n_actions = check_environment(config.env_id)
+    resumed = read_resume_checkpoint(config, obs_shape, n_actions)
+    return _Run(config, obs_shape, n_actions, resumed, on_checkpoint).execute()
 
 
-def check_environment(env_id: str) -> tuple[int, int]:
-    """``(obs_dim, n_actions)`` of ``env_id``, or a :class:`SetupError` saying what is wrong."""
+def check_environment(env_id: str) -> tuple[tuple[int, ...], int]:
+    """``(obs_shape, n_actions)`` of ``env_id``, or a :class:`SetupError` saying what is
+    wrong."""
     try:
         env = make_env(env_id)
     except ValueError as error:
         raise SetupError(str(error)) from None
     try:
-        return space_sizes(env)
+        return space_shapes(env)
     finally:
         env.close()
 
 
-def read_resume_checkpoint(config: TrainConfig, obs_dim: int, n_actions: int) -> Checkpoint | None:
+def read_resume_checkpoint(
+    config: TrainConfig, obs_shape: tuple[int, ...], n_actions: int
+) -> Checkpoint | None:
     """The checkpoint ``config.resume_from`` names, checked to fit ``config`` and the
     environment; ``None`` without ``resume_from``. Raises :class:`SetupError` naming
     ``resume_from`` and the mismatch."""
@@ -159,10 +170,13 @@ def read_resume_checkpoint(config: TrainConfig, obs_dim: int, n_actions: int) ->
         f"{name} {mine!r} (the checkpoint has {theirs!r})"
         for name, mine, theirs in (
             ("env_id", config.env_id, saved.env_id),
-            ("obs_dim", obs_dim, checkpoint.obs_dim),
+            ("obs_shape", obs_shape, checkpoint.obs_shape),
             ("n_actions", n_actions, checkpoint.n_actions),
             ("hidden_sizes", config.hidden_sizes, saved.hidden_sizes),
             ("activation", config.activation, saved.activation),
+            ("conv_channels", config.conv_channels, saved.conv_channels),
+            ("conv_kernel", config.conv_kernel, saved.conv_kernel),
+            ("conv_hidden", config.conv_hidden, saved.conv_hidden),
             ("optimizer", config.optimizer, saved.optimizer),
         )
         if mine != theirs
@@ -185,16 +199,16 @@ class _Run:
     def __init__(
         self,
         config: TrainConfig,
-        obs_dim: int,
+        obs_shape: tuple[int, ...],
         n_actions: int,
         resumed: Checkpoint | None,
         on_checkpoint: Callable[[TrainResult], None] | None,
     ) -> None:
-        self.config, self.obs_dim, self.n_actions = config, obs_dim, n_actions
+        self.config, self.obs_shape, self.n_actions = config, obs_shape, n_actions
         self.on_checkpoint = on_checkpoint
         with torch.random.fork_rng(devices=[]):
             torch.manual_seed(config.seed)
-            self.model = config.build_model(obs_dim, n_actions)
+            self.model = config.build_model(obs_shape, n_actions)
         if config.optimizer == "adam":
             self.optimizer = SharedAdam(
                 self.model.parameters(), lr=config.learning_rate, fused=True
@@ -317,11 +331,12 @@ class _Run:
             total_episodes=self.start_episode + len(self.records),
             wall_time=pool.wall_time,
             optimizer_state=copy.deepcopy(self.optimizer.state_dict()),
-            obs_dim=self.obs_dim,
+            obs_dim=math.prod(self.obs_shape),
             n_actions=self.n_actions,
             memory_stats=memory.stats() if memory is not None else None,
             memory_state=copy.deepcopy(memory.memory.state_dict()) if memory is not None else None,
             interrupted=interrupted,
+            obs_shape=self.obs_shape,
         )
 
     def write_checkpoint(self, result: TrainResult) -> None:

@@ -22,7 +22,7 @@ import torch
 
 from a3cmem_lib.agent.acting import NumpyPolicy
 from a3cmem_lib.agent.model import ActorCritic
-from a3cmem_lib.envs import make_env, space_sizes
+from a3cmem_lib.envs import make_env, space_shapes
 from a3cmem_lib.training.config import TrainConfig
 from a3cmem_lib.training.lifeline import exit_with_parent
 from a3cmem_lib.training.rollout import Rollout, RolloutCollector, rollout_loss, rollout_segments
@@ -106,7 +106,7 @@ def run_worker(context: WorkerContext) -> int:
     torch.set_num_threads(1)
     torch.manual_seed(context.seed)
     env = make_env(config.env_id)
-    local_model = config.build_model(*space_sizes(env))
+    local_model = config.build_model(*space_shapes(env))
     uses_memory = config.memory != "none"
     learns_on_policy = not uses_memory or config.hybrid
     collector = RolloutCollector(
