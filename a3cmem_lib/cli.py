@@ -1,16 +1,42 @@
 """Command line: ``python -m a3cmem_lib train --env CartPole-v1 --workers 2 --out runs/NAME``
 (``--memory per+dedup`` adds the memory layer) and ``python -m a3cmem_lib study ...``.
 
-Explained in notebooks/01_a3c_basics.ipynb (section "From the command line").
+How a run ends:
+
+- it finishes: a summary line; ``episodes.csv``, ``learning_curve.png`` and ``checkpoint.pt``
+  in ``--out`` (with ``--checkpoint-every`` also along the way);
+- Ctrl-C or SIGTERM: the same three files of what was done, one line on stderr saying where
+  it stopped and the command that resumes it; exit code 130 (SIGINT) or 143 (SIGTERM);
+- bad input (an unknown environment, a checkpoint that does not fit, an ``--out`` that cannot
+  be written...): one line ``a3cmem train: error: argument --FLAG: ...``, exit code 2,
+  before any worker starts;
+- a worker raised: ``a3cmem train: error:`` and the worker's traceback, exit code 1.
+
+Every file is written to a temporary name and renamed over the old one, so a kill at any
+moment leaves complete files.
+
+Explained in notebooks/01_a3c_basics.ipynb (sections "From the command line" and "Stopping
+and resuming").
 """
 
 from __future__ import annotations
 
 import argparse
+import contextlib
+import dataclasses
+import functools
+import os
+import re
+import shlex
+import signal
 import sys
-from collections.abc import Sequence
+import tempfile
+import threading
+import warnings
+from collections.abc import Iterator, Sequence
 from dataclasses import fields
 from pathlib import Path
+from typing import Any, NoReturn
 
 import pandas as pd
 from matplotlib.figure import Figure
@@ -23,7 +49,14 @@ from a3cmem_lib.experiments.study import (
     run_study,
 )
 from a3cmem_lib.experiments.study_plots import write_figures
-from a3cmem_lib.training import TrainResult, train
+from a3cmem_lib.training import (
+    SetupError,
+    TrainingInterrupted,
+    TrainResult,
+    WorkerError,
+    load_checkpoint,
+    train,
+)
 from a3cmem_lib.training.config import (
     ACTIVATIONS,
     DEDUP_KEYS,
@@ -32,21 +65,40 @@ from a3cmem_lib.training.config import (
     START_METHODS,
     TrainConfig,
 )
+from a3cmem_lib.training.train import check_environment
 
 CSV_NAME, PLOT_NAME, CHECKPOINT_NAME = "episodes.csv", "learning_curve.png", "checkpoint.pt"
 _DEFAULTS = {field.name: field.default for field in fields(TrainConfig)}
+_CONFIG_FIELDS = frozenset(_DEFAULTS)
+_FLAGS = {
+    "env_id": "--env",
+    "total_steps": "--steps",
+    "num_workers": "--workers",
+    "learning_rate": "--lr",
+}
+"""The flags not spelled like their TrainConfig field (``--t-max`` sets ``t_max``)."""
+_STUDY_FLAGS = {
+    "env": "--envs",
+    "variants": "--variants",
+    "seeds": "--seeds",
+    "steps": "--budget",
+}
+"""The flags of the StudyConfig fields (and of ``env``, its word for one of ``envs``)."""
+_USAGE_ERROR, _WORKER_FAILED = 2, 1
+_RESEND_SECONDS = 0.05
 
 
 def build_parser() -> argparse.ArgumentParser:
     """The ``a3cmem`` argument parser with its subcommands."""
-    parser = argparse.ArgumentParser(
+    parser = _Parser(
         prog="a3cmem", description="A3C with a replay-memory layer: the a3cmem textbook library."
     )
     subcommands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     train_parser = subcommands.add_parser(
         "train",
         help="train A3C and write episodes.csv, learning_curve.png and checkpoint.pt",
-        description="Train A3C with Hogwild workers. Defaults are TrainConfig's.",
+        description="Train A3C with Hogwild workers. Defaults are TrainConfig's. Ctrl-C or "
+        "SIGTERM saves the run so far and prints the command that resumes it.",
         formatter_class=argparse.ArgumentDefaultsHelpFormatter,
     )
     _add_run_arguments(train_parser)
@@ -65,14 +117,33 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+class _Parser(argparse.ArgumentParser):
+    """An argument parser whose usage errors are one line, like every other CLI error."""
+
+    def error(self, message: str) -> NoReturn:
+        self.exit(_USAGE_ERROR, f"{self.prog}: error: {message} (see {self.prog} --help)\n")
+
+
 def _add_run_arguments(parser: argparse.ArgumentParser) -> None:
     d = _DEFAULTS
     add = parser.add_argument
     add("--env", dest="env_id", default=d["env_id"], help="gymnasium environment id")
     add("--steps", dest="total_steps", type=int, default=d["total_steps"], help="env steps")
     add("--seed", type=int, default=d["seed"], help="base seed (worker i uses seed + i)")
-    add("--out", type=Path, default=None, help="output directory (default: runs/<env>-seed<seed>)")
+    add(
+        "--out",
+        type=Path,
+        default=None,
+        help="output directory, also of the checkpoints (default: runs/<env>-seed<seed>)",
+    )
     add("--memory", choices=MEMORY_KINDS, default=d["memory"], help="replay memory, or none")
+    add(
+        "--checkpoint-every",
+        type=int,
+        default=d["checkpoint_every"],
+        metavar="STEPS",
+        help="also write the three output files every STEPS environment steps",
+    )
 
 
 def _add_study_arguments(parser: argparse.ArgumentParser) -> None:
@@ -117,6 +188,9 @@ def _add_train_arguments(parser: argparse.ArgumentParser) -> None:
         help="widths of the hidden layers",
     )
     add("--activation", choices=ACTIVATIONS, default=d["activation"], help="trunk activation")
+    add("--conv-channels", type=int, default=d["conv_channels"], help="conv net: channels")
+    add("--conv-kernel", type=int, default=d["conv_kernel"], help="conv net: kernel size")
+    add("--conv-hidden", type=int, default=d["conv_hidden"], help="conv net: hidden units")
     add("--start-method", choices=START_METHODS, default=None, help="multiprocessing start method")
     add(
         "--progress",
@@ -151,23 +225,164 @@ def _add_train_arguments(parser: argparse.ArgumentParser) -> None:
     )
 
 
+def flag_of(field_name: str) -> str:
+    """The command-line flag that sets the TrainConfig field ``field_name``."""
+    return _FLAGS.get(field_name, "--" + field_name.replace("_", "-"))
+
+
+class _CommandError(Exception):
+    """What the CLI reports as ``a3cmem COMMAND: error: MESSAGE``, exiting with ``code``."""
+
+    def __init__(self, message: str, code: int = _USAGE_ERROR) -> None:
+        super().__init__(message)
+        self.code = code
+
+
+def _bad_argument(name: str, message: str) -> _CommandError:
+    """A usage error of the flag ``name`` (``--out``) on one line, like argparse's own."""
+    one_line = " ".join(line.strip() for line in message.splitlines() if line.strip())
+    return _CommandError(f"argument {name}: {one_line}")
+
+
 def _config_from(args: argparse.Namespace, **overrides: object) -> TrainConfig:
-    config_fields = {field.name for field in fields(TrainConfig)}
-    values = {name: value for name, value in vars(args).items() if name in config_fields}
+    """The TrainConfig the flags describe; an invalid value is a usage error of its flag."""
+    values = {name: value for name, value in vars(args).items() if name in _CONFIG_FIELDS}
     values["hidden_sizes"] = tuple(values["hidden_sizes"])
-    return TrainConfig(**{**values, **overrides})
+    try:
+        return TrainConfig(**{**values, **overrides})
+    except (TypeError, ValueError) as error:
+        # TrainConfig's messages start with the field's name ("num_workers must be ...").
+        first_word = re.match(r"\w*", str(error)).group()
+        if first_word not in _CONFIG_FIELDS:
+            raise _CommandError(str(error)) from None
+        raise _bad_argument(flag_of(first_word), str(error)) from None
+
+
+class StopSignals:
+    """SIGINT (Ctrl-C) and SIGTERM (``kill``, ``timeout``, ``docker stop``) for a command.
+
+    While :meth:`handled` is active, both raise ``KeyboardInterrupt`` in the main thread, the
+    one way to ask :func:`train` to stop its workers and hand back what it did (one that
+    lands in a finalizer, where Python drops exceptions, is raised again); inside
+    :meth:`deferred` they are only counted, so writing the results is not cut short. A
+    signal the process was started to ignore (``nohup``, ``&`` in a script) stays ignored.
+    Used by the CLI's commands; a script that calls :func:`train` can use it the same way::
+
+        stop = StopSignals()
+        with stop.handled():
+            try:
+                result = train(config)
+            except TrainingInterrupted as interruption:
+                result = interruption.result  # stopped by stop.name, e.g. "SIGTERM"
+    """
+
+    def __init__(self) -> None:
+        self.received: list[int] = []
+        self.raising = True
+        self.pid = os.getpid()
+
+    @property
+    def name(self) -> str:
+        """``"SIGINT"`` or ``"SIGTERM"``: the first stop signal (SIGINT if none was seen,
+        as when a notebook interrupts the thread)."""
+        return signal.Signals(self.received[0]).name if self.received else "SIGINT"
+
+    @property
+    def exit_code(self) -> int:
+        """128 + the signal's number, as a shell reports a process killed by it."""
+        return 128 + (self.received[0] if self.received else signal.SIGINT)
+
+    @contextlib.contextmanager
+    def handled(self) -> Iterator[StopSignals]:
+        """Install the handlers for the block (main thread only; others cannot set one)."""
+        previous = {}
+        previous_hook = sys.unraisablehook
+        try:
+            if threading.current_thread() is threading.main_thread():
+                for signum in (signal.SIGINT, signal.SIGTERM):
+                    if signal.getsignal(signum) is not signal.SIG_IGN:
+                        previous[signum] = signal.signal(signum, self._handle)
+                sys.unraisablehook = functools.partial(self._unraisable, previous_hook)
+            yield self
+        finally:
+            sys.unraisablehook = previous_hook
+            for signum, handler in previous.items():
+                signal.signal(signum, handler)
+
+    @contextlib.contextmanager
+    def deferred(self) -> Iterator[None]:
+        """Only count stop signals inside the block."""
+        self.raising = False
+        try:
+            yield
+        finally:
+            self.raising = True
+
+    def _handle(self, signum: int, frame: object) -> None:
+        # A worker started with fork inherits this handler. It leaves stopping to the parent
+        # (a SIGTERM to the whole process group then stops the run cleanly, as Ctrl-C does);
+        # the pool still ends a stuck worker with SIGKILL.
+        if os.getpid() != self.pid:
+            return
+        self.received.append(signum)
+        if self.raising:
+            raise KeyboardInterrupt
+
+    def _unraisable(self, previous_hook: Any, unraisable: Any) -> None:
+        # The handler runs wherever the main thread is, also in a weakref callback or a
+        # __del__ (matplotlib has many), where Python cannot raise: it reports the
+        # KeyboardInterrupt here, drops it and goes on training. Send the signal again, from
+        # another thread, so that it arrives once this finalizer is over.
+        if self.raising and self.received and issubclass(unraisable.exc_type, KeyboardInterrupt):
+            resend = threading.Timer(_RESEND_SECONDS, os.kill, (self.pid, self.received[-1]))
+            resend.daemon = True
+            resend.start()
+        else:
+            previous_hook(unraisable)
 
 
 def _run_train(args: argparse.Namespace) -> int:
+    stop = StopSignals()
     try:
-        config = _config_from(args)
-    except (TypeError, ValueError) as error:
-        print(f"a3cmem train: error: {error}", file=sys.stderr)
-        return 2
-    out = args.out if args.out is not None else Path("runs") / f"{config.env_id}-seed{config.seed}"
-    out.mkdir(parents=True, exist_ok=True)
-    result = train(config)
-    write_run(result, out)
+        with stop.handled():
+            return _train(args, stop)
+    except _CommandError as failure:
+        print(f"a3cmem train: error: {failure}", file=sys.stderr)
+        return failure.code
+    except KeyboardInterrupt:  # before any worker started, or while train() was saving
+        print(f"a3cmem train: stopped ({stop.name}) before the run was saved", file=sys.stderr)
+        return stop.exit_code
+
+
+def _train(args: argparse.Namespace, stop: StopSignals) -> int:
+    """The ``train`` command: check every input, train, write the run, report."""
+    config = _config_from(args)
+    out = args.out if args.out is not None else config.default_out_dir()
+    config = dataclasses.replace(config, checkpoint_path=str(out / CHECKPOINT_NAME))
+    if config.resume_from is not None:
+        _check_checkpoint_file(config.resume_from)
+    created = _prepare_out(out)
+    try:
+        result = train(config, on_checkpoint=lambda run: write_curves(run, out))
+    except SetupError as error:
+        _remove_empty(created)
+        raise _setup_failure(error) from None
+    except WorkerError as error:
+        raise _CommandError(str(error), code=_WORKER_FAILED) from None
+    except TrainingInterrupted as interruption:
+        result = interruption.result
+        with stop.deferred():
+            write_run(result, out)
+        files = f"{out}{os.sep}{{{CSV_NAME},{PLOT_NAME},{CHECKPOINT_NAME}}}"
+        print(
+            f"a3cmem train: stopped at step {result.global_step:,} of {config.total_steps:,} "
+            f"({stop.name}); wrote {files}; resume with: "
+            + resume_command(args, out, out / CHECKPOINT_NAME),
+            file=sys.stderr,
+        )
+        return stop.exit_code
+    with stop.deferred():
+        write_run(result, out)
     episodes = result.episodes
     print(
         f"{result.global_step} steps in {result.wall_time:.1f} s "
@@ -180,25 +395,134 @@ def _run_train(args: argparse.Namespace) -> int:
     return 0
 
 
-def _run_study(args: argparse.Namespace) -> int:
+def _check_checkpoint_file(path: str) -> None:
+    """A usage error of ``--resume-from`` unless ``path`` reads as a checkpoint.
+
+    ``train()`` reads it again and checks that it fits the run. Reading it here first
+    reports a broken file before the output folder is made, and silences the warnings
+    torch's unpickler prints on stderr about some garbage (the error is one line)."""
     try:
-        budget = {}
-        for item in args.budget:
-            env_id, separator, steps = item.rpartition("=")
-            if not separator or not steps.isdigit():
-                raise ValueError(f"--budget takes ENV=STEPS items, got {item!r}")
-            budget[env_id] = int(steps)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            load_checkpoint(path)
+    except (OSError, ValueError) as error:
+        raise _bad_argument("--resume-from", str(error)) from None
+
+
+def _setup_failure(error: SetupError) -> _CommandError:
+    """The usage error of the flag a :class:`SetupError` is about: the checkpoint
+    (``resume_from: ...``) or else the environment (``env_id ...``)."""
+    message = str(error)
+    if message.startswith("resume_from: "):
+        return _bad_argument("--resume-from", message.removeprefix("resume_from: "))
+    return _bad_argument("--env", message)
+
+
+def _prepare_out(out: Path) -> list[Path]:
+    """Create the output folder ``out`` and prove that a file can be written into it.
+
+    Returns the folders this created, outermost first, so that a run that cannot start
+    removes them again (:func:`_remove_empty`). Raises a usage error of ``--out`` otherwise.
+    """
+    if out.exists() and not out.is_dir():
+        raise _bad_argument("--out", f"{str(out)!r} is an existing file, not a directory")
+    missing = [folder for folder in (*reversed(out.parents), out) if not folder.exists()]
+    try:
+        out.mkdir(parents=True, exist_ok=True)
+    except OSError as error:
+        _remove_empty(missing)
+        raise _bad_argument(
+            "--out", f"cannot create directory {str(out)!r} ({error.strerror or error})"
+        ) from None
+    try:
+        with tempfile.NamedTemporaryFile(dir=out, prefix=".a3cmem-write-test-"):
+            pass
+    except OSError as error:
+        _remove_empty(missing)
+        raise _bad_argument(
+            "--out", f"cannot write into directory {str(out)!r} ({error.strerror or error})"
+        ) from None
+    return missing
+
+
+def _remove_empty(folders: list[Path]) -> None:
+    """Remove those of ``folders`` that are (still) empty, innermost first."""
+    for folder in reversed(folders):
+        with contextlib.suppress(OSError):
+            folder.rmdir()
+
+
+def resume_command(args: argparse.Namespace, out: Path, checkpoint: Path) -> str:
+    """The shell command that continues the run ``args`` describe from ``checkpoint``:
+    ``--env``, ``--steps`` and ``--out``, every flag that differs from its default, and
+    ``--resume-from``."""
+    defaults = vars(build_parser().parse_args(["train"]))
+    values = {name: getattr(args, name) for name in _DEFAULTS if hasattr(args, name)}
+    words = ["python", "-m", "a3cmem_lib", "train"]
+    words += [flag_of("env_id"), values.pop("env_id"), flag_of("total_steps")]
+    words += [str(values.pop("total_steps")), "--out", str(out)]
+    values.pop("resume_from", None)
+    for name, value in values.items():
+        if value == defaults[name]:
+            continue
+        if isinstance(value, bool):
+            words.append(flag_of(name) if value else "--no-" + flag_of(name)[2:])
+        elif isinstance(value, (list, tuple)):
+            words += [flag_of(name), *map(str, value)]
+        else:
+            words += [flag_of(name), str(value)]
+    return shlex.join([*words, "--resume-from", str(checkpoint)])
+
+
+def _run_study(args: argparse.Namespace) -> int:
+    stop = StopSignals()
+    try:
+        with stop.handled():
+            return _study(args)
+    except _CommandError as failure:
+        print(f"a3cmem study: error: {failure}", file=sys.stderr)
+        return failure.code
+    except KeyboardInterrupt:
+        print(
+            f"a3cmem study: stopped ({stop.name}); {args.out} holds the runs that finished",
+            file=sys.stderr,
+        )
+        return stop.exit_code
+
+
+def _study(args: argparse.Namespace) -> int:
+    """The ``study`` command: check every input, run the study, draw its figures."""
+    budget = {}
+    for item in args.budget:
+        env_id, separator, steps = item.rpartition("=")
+        if not separator or not steps.isdigit():
+            raise _bad_argument("--budget", f"takes ENV=STEPS items, got {item!r}")
+        budget[env_id] = int(steps)
+    base = _config_from(args, progress=False)
+    for env_id in args.envs:  # here, not after hours of runs of the environments before it
+        try:
+            check_environment(env_id)
+        except SetupError as error:
+            raise _bad_argument("--envs", str(error)) from None
+    try:
         study = StudyConfig(
             envs=tuple(args.envs),
             variants=tuple(args.variants),
             seeds=args.seeds,
             steps=budget,
-            base=_config_from(args, progress=False),
+            base=base,
         )
     except (TypeError, ValueError) as error:
-        print(f"a3cmem study: error: {error}", file=sys.stderr)
-        return 2
-    run_study(study, args.out)
+        # StudyConfig's messages start with the field's name ("seeds must be ...").
+        field_name = re.match(r"\w*", str(error)).group()
+        raise _bad_argument(_STUDY_FLAGS.get(field_name, "--envs"), str(error)) from None
+    _prepare_out(args.out)
+    try:
+        run_study(study, args.out)
+    except SetupError as error:
+        raise _setup_failure(error) from None
+    except WorkerError as error:
+        raise _CommandError(str(error), code=_WORKER_FAILED) from None
     figures = write_figures(args.out)
     summary = pd.read_csv(args.out / SUMMARY_FILE)
     print(summary.to_string(index=False, float_format=lambda value: f"{value:.4g}"))
@@ -210,14 +534,23 @@ def _run_study(args: argparse.Namespace) -> int:
 
 
 def write_run(result: TrainResult, out: Path) -> None:
-    """Write ``episodes.csv``, ``learning_curve.png`` and ``checkpoint.pt`` into ``out``."""
-    result.episodes.to_csv(out / CSV_NAME, index=False)
-    plot_learning_curve(result.episodes, out / PLOT_NAME, title=result.config.env_id)
+    """Write ``episodes.csv``, ``learning_curve.png`` and ``checkpoint.pt`` into ``out``,
+    each atomically."""
+    write_curves(result, out)
     result.save_checkpoint(out / CHECKPOINT_NAME)
 
 
+def write_curves(result: TrainResult, out: Path) -> None:
+    """Write ``episodes.csv`` and ``learning_curve.png`` into ``out``, each atomically (what
+    the CLI does after every periodic checkpoint)."""
+    with _atomic(out / CSV_NAME) as temporary:
+        result.episodes.to_csv(temporary, index=False)
+    plot_learning_curve(result.episodes, out / PLOT_NAME, title=result.config.env_id)
+
+
 def plot_learning_curve(episodes: pd.DataFrame, path: Path, *, title: str) -> None:
-    """Save episode returns and their 100-episode moving average against global steps."""
+    """Save episode returns and their 100-episode moving average against global steps (a
+    PNG, written atomically)."""
     # A bare Figure renders with Agg and leaves pyplot's backend alone (safe in notebooks).
     figure = Figure(figsize=(7, 4))
     axes = figure.subplots()
@@ -227,7 +560,21 @@ def plot_learning_curve(episodes: pd.DataFrame, path: Path, *, title: str) -> No
     axes.set(xlabel="environment steps (all workers)", ylabel="episode return", title=title)
     axes.legend()
     figure.tight_layout()
-    figure.savefig(path, dpi=100)
+    with _atomic(Path(path)) as temporary:
+        figure.savefig(temporary, dpi=100, format="png")
+
+
+@contextlib.contextmanager
+def _atomic(path: Path) -> Iterator[Path]:
+    """A temporary path next to ``path`` to write to; renamed over ``path`` when the block
+    succeeds (``os.replace`` is atomic), removed when it fails. A reader, or a run killed
+    mid-write, sees the old file or the new one, never half of one."""
+    temporary = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    try:
+        yield temporary
+        os.replace(temporary, path)
+    finally:
+        temporary.unlink(missing_ok=True)
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -11,7 +11,13 @@ import sys
 from pathlib import Path
 
 BENCH = Path(__file__).resolve().parent
-SCRIPTS = ["bench_memory.py", "bench_a3c_cartpole.py", "bench_memory_layer.py"]
+SCRIPTS = [
+    "bench_memory.py",
+    "bench_acting.py",
+    "bench_a3c_cartpole.py",
+    "bench_memory_layer.py",
+    "bench_regimes.py",
+]
 
 
 def main() -> None:

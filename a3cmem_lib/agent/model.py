@@ -181,6 +181,10 @@ class ConvActorCritic(nn.Module):
         return self.policy_head(features), self.value_head(features).squeeze(-1)
 
 
+ActorCriticModel = ActorCritic | ConvActorCritic
+"""Either actor-critic: both map a batch of observations to ``(logits, values)``."""
+
+
 def build_actor_critic(
     obs_shape: Sequence[int],
     n_actions: int,

@@ -16,7 +16,7 @@ from typing import Any
 import numpy as np
 import torch
 
-from a3cmem_lib.agent.model import ActorCritic, ConvActorCritic
+from a3cmem_lib.agent.model import ActorCriticModel
 from a3cmem_lib.training.config import TrainConfig
 
 _ARRAY_TAG = "__ndarray__"
@@ -27,7 +27,7 @@ class Checkpoint:
     """The contents of a checkpoint file."""
 
     model_state: dict[str, torch.Tensor]
-    """``ActorCritic.state_dict()`` of the global model."""
+    """``state_dict()`` of the global model."""
     optimizer_state: dict[str, Any]
     """``state_dict()`` of the shared optimizer (moments and step counts)."""
     global_step: int
@@ -50,7 +50,7 @@ class Checkpoint:
     def __post_init__(self) -> None:
         self.obs_shape = (self.obs_dim,) if self.obs_shape is None else tuple(self.obs_shape)
 
-    def build_model(self) -> ActorCritic | ConvActorCritic:
+    def build_model(self) -> ActorCriticModel:
         """A CPU actor-critic with the checkpoint's architecture and weights."""
         model = self.config.build_model(self.obs_shape, self.n_actions)
         model.load_state_dict(self.model_state)

@@ -10,7 +10,7 @@ from dataclasses import asdict, dataclass, fields
 from pathlib import Path
 from typing import Any
 
-from a3cmem_lib.agent.model import ActorCritic, ConvActorCritic, build_actor_critic
+from a3cmem_lib.agent.model import ActorCriticModel, build_actor_critic
 
 MEMORY_KINDS = ("none", "fifo", "per", "fifo+dedup", "per+dedup")
 """Values of ``TrainConfig.memory``: ``none`` is plain A3C, the rest name the replay buffer."""
@@ -246,9 +246,7 @@ class TrainConfig:
             return Path(self.checkpoint_path)
         return self.default_out_dir() / "checkpoint.pt"
 
-    def build_model(
-        self, obs_shape: int | tuple[int, ...], n_actions: int
-    ) -> ActorCritic | ConvActorCritic:
+    def build_model(self, obs_shape: int | tuple[int, ...], n_actions: int) -> ActorCriticModel:
         """A freshly initialised actor-critic with this config's architecture, chosen from the
         observation shape: ``(obs_dim,)`` (or an int) → the MLP :class:`ActorCritic`,
         ``(H, W, C)`` → :class:`ConvActorCritic`."""

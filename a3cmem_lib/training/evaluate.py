@@ -8,12 +8,12 @@ from __future__ import annotations
 import numpy as np
 
 from a3cmem_lib.agent.acting import NumpyPolicy
-from a3cmem_lib.agent.model import ActorCritic
+from a3cmem_lib.agent.model import ActorCriticModel
 from a3cmem_lib.envs import make_env, observation_dtype
 
 
 def evaluate(
-    model: ActorCritic, env_id: str, episodes: int = 10, *, seed: int | None = None
+    model: ActorCriticModel, env_id: str, episodes: int = 10, *, seed: int | None = None
 ) -> dict[str, float]:
     """Mean and standard deviation of the undiscounted episode return, two ways.
 
@@ -24,7 +24,7 @@ def evaluate(
     are never touched.
 
     Args:
-        model: an :class:`ActorCritic` for ``env_id`` on the CPU.
+        model: an actor-critic for ``env_id`` on the CPU.
         env_id: gymnasium id, as in :class:`TrainConfig`.
         episodes: episodes per policy, >= 1.
         seed: optional base seed for resets and action sampling.

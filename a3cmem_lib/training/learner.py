@@ -16,7 +16,7 @@ import torch
 import torch.nn.functional as F
 
 from a3cmem_lib.agent.losses import actor_critic_loss
-from a3cmem_lib.agent.model import ActorCritic
+from a3cmem_lib.agent.model import ActorCriticModel
 from a3cmem_lib.agent.vtrace import VTraceTargets, vtrace
 from a3cmem_lib.training.config import TrainConfig
 from a3cmem_lib.training.segments import Segment, segment_priority
@@ -67,7 +67,7 @@ class Learner:
 
     def __init__(
         self,
-        model: ActorCritic,
+        model: ActorCriticModel,
         optimizer: torch.optim.Optimizer,
         *,
         gamma: float,
@@ -90,7 +90,7 @@ class Learner:
 
     @classmethod
     def from_config(
-        cls, config: TrainConfig, model: ActorCritic, optimizer: torch.optim.Optimizer
+        cls, config: TrainConfig, model: ActorCriticModel, optimizer: torch.optim.Optimizer
     ) -> Learner:
         """A learner with the hyperparameters of ``config``."""
         return cls(

@@ -17,7 +17,7 @@ from collections.abc import Hashable
 
 import torch
 
-from a3cmem_lib.agent.model import ActorCritic
+from a3cmem_lib.agent.model import ActorCriticModel
 from a3cmem_lib.memory import (
     DedupBuffer,
     FIFOBuffer,
@@ -105,7 +105,7 @@ class MemoryLayer:
     """
 
     def __init__(
-        self, config: TrainConfig, model: ActorCritic, optimizer: torch.optim.Optimizer
+        self, config: TrainConfig, model: ActorCriticModel, optimizer: torch.optim.Optimizer
     ) -> None:
         if config.memory == "none":
             raise ValueError("MemoryLayer needs config.memory other than 'none'")

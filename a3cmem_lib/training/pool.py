@@ -15,7 +15,7 @@ from multiprocessing.process import BaseProcess
 import torch
 import torch.multiprocessing as mp
 
-from a3cmem_lib.agent.model import ActorCritic
+from a3cmem_lib.agent.model import ActorCriticModel
 from a3cmem_lib.training.config import TrainConfig
 from a3cmem_lib.training.errors import WorkerError
 from a3cmem_lib.training.schedules import StepCounter
@@ -42,7 +42,7 @@ class WorkerPool:
     def __init__(
         self,
         config: TrainConfig,
-        shared_model: ActorCritic,
+        shared_model: ActorCriticModel,
         optimizer: torch.optim.Optimizer,
         start_step: int = 0,
     ) -> None:

@@ -20,7 +20,7 @@ import pandas as pd
 import torch
 from tqdm.auto import tqdm
 
-from a3cmem_lib.agent.model import ActorCritic, ConvActorCritic
+from a3cmem_lib.agent.model import ActorCriticModel
 from a3cmem_lib.agent.shared_optim import SharedAdam, SharedRMSprop
 from a3cmem_lib.envs import make_env, space_shapes
 from a3cmem_lib.training.checkpoint import Checkpoint, load_checkpoint, save_checkpoint
@@ -45,7 +45,7 @@ class TrainResult:
     ``episode`` (running index), ``global_step`` (environment steps of all workers when the
     episode ended), ``wall_time`` (seconds since training started), ``return``, ``length``
     (steps) and ``worker``."""
-    model: ActorCritic | ConvActorCritic
+    model: ActorCriticModel
     """The trained global model, copied to ordinary (non-shared) CPU memory."""
     config: TrainConfig
     """The configuration of the run."""

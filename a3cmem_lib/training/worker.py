@@ -21,7 +21,7 @@ from typing import Any
 import torch
 
 from a3cmem_lib.agent.acting import NumpyPolicy
-from a3cmem_lib.agent.model import ActorCritic
+from a3cmem_lib.agent.model import ActorCriticModel
 from a3cmem_lib.envs import make_env, space_shapes
 from a3cmem_lib.training.config import TrainConfig
 from a3cmem_lib.training.lifeline import exit_with_parent
@@ -45,7 +45,7 @@ class WorkerContext:
     """0-based index of this worker."""
     config: TrainConfig
     """The run's configuration."""
-    shared_model: ActorCritic
+    shared_model: ActorCriticModel
     """The global model; its parameters live in shared memory."""
     optimizer: torch.optim.Optimizer
     """The shared optimizer over ``shared_model``'s parameters (state in shared memory)."""
