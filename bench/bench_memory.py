@@ -2,12 +2,18 @@
 
 Run from the repository root (``make bench`` runs every benchmark)::
 
-    python bench/bench_memory.py            # capacities 100k and 1M, batch 256
-    python bench/bench_memory.py --quick    # capacity 10k only: a smoke run
+    python bench/bench_memory.py                       # capacities 10k, 100k and 1M, batch 256
+    python bench/bench_memory.py --capacities 10000    # one capacity
+    python bench/bench_memory.py --per-only --rounds 40  # PER sample+update only
+    python bench/bench_memory.py --quick               # capacity 10k, short rounds: a smoke run
 
-Writes ``bench/results/memory.json`` and ``bench/results/memory.md``. Every implementation
-is timed in the same process, interleaved round by round, and each figure is the median
-over rounds, so background load hits all of them alike.
+Writes ``bench/results/memory.json`` and ``bench/results/memory.md`` (``--quick`` writes
+``memory_quick.*``, ignored by git; ``--per-only`` only prints its report). Every
+implementation is timed in the same process, interleaved round by round, and each figure is
+the median over rounds, so background load hits all of them alike. The headline, a3cmem's
+PER sample+update throughput over cpprb's, is also computed round by round (the two are
+timed one right after the other, in alternating order), and its spread over rounds is
+reported.
 
 Items are CartPole transitions: state and next state float32 (4,), action int64, reward
 float32, done bool.
@@ -19,6 +25,7 @@ import argparse
 import importlib.util
 import json
 import statistics
+import sys
 import time
 from collections.abc import Callable
 from datetime import datetime, timezone
@@ -45,6 +52,12 @@ LEGACY_NAMES = {
     "seed_fifo_error": "article_fifo_error",
 }
 """Labels and keys of results files written before the rename, and what they are now."""
+TARGET = 1.5
+"""Issue 13, target 4: a3cmem's PER sample+update throughput over cpprb's, every capacity."""
+LEVERS = """## What was tried (issue 13, target 4)
+
+(filled in below)
+"""
 
 
 def transitions(n: int, rng: np.random.Generator) -> Transition:
@@ -226,26 +239,46 @@ def article_fifo_crash(data: Transition) -> str:
     return "no error"
 
 
-def run(capacities: list[int], rounds: int, budget: float) -> dict:
+OURS_PER = "a3cmem PrioritizedReplayBuffer"
+CPPRB_PER = "cpprb PrioritizedReplayBuffer"
+
+
+def run(capacities: list[int], rounds: int, budget: float, per_only: bool = False) -> dict:
     rng = np.random.default_rng(0)
     data = transitions(100_000, rng)
     implementations = {
         "a3cmem FIFOBuffer": a3cmem_fifo,
-        "a3cmem PrioritizedReplayBuffer": a3cmem_per,
+        OURS_PER: a3cmem_per,
         ARTICLE_FIFO: article_fifo,
         ARTICLE_PER: article_per,
     }
     if importlib.util.find_spec("cpprb"):
         implementations["cpprb ReplayBuffer"] = cpprb_fifo
-        implementations["cpprb PrioritizedReplayBuffer"] = cpprb_per
-    results: dict = {"capacities": {}}
+        implementations[CPPRB_PER] = cpprb_per
+    if per_only:
+        implementations = {
+            name: build for name, build in implementations.items() if name in (OURS_PER, CPPRB_PER)
+        }
+    results: dict = {"capacities": {}, "per_ratio": {}}
     for capacity in capacities:
         print(f"capacity {capacity:,}: filling buffers", flush=True)
         operations = {name: build(capacity, data, rng) for name, build in implementations.items()}
+        if per_only:
+            operations = {
+                name: {"sample+update": ops["sample+update"]} for name, ops in operations.items()
+            }
         samples: dict = {name: {op: [] for op in ops} for name, ops in operations.items()}
+        pair = [name for name in (OURS_PER, CPPRB_PER) if name in operations]
         for round_ in range(rounds):
+            # The headline pair first, back to back, in alternating order: their ratio in
+            # one round sees the same background load.
+            for name in pair if round_ % 2 == 0 else pair[::-1]:
+                call = operations[name]["sample+update"]
+                samples[name]["sample+update"].append(time_per_call(call, budget))
             for name, ops in operations.items():
                 for op, call in ops.items():
+                    if name in pair and op == "sample+update":
+                        continue
                     slow = name in (ARTICLE_FIFO, ARTICLE_PER) and op.startswith("sample")
                     samples[name][op].append(time_per_call(call, budget * (3 if slow else 1)))
             print(f"  round {round_ + 1}/{rounds} done", flush=True)
@@ -253,8 +286,26 @@ def run(capacities: list[int], rounds: int, budget: float) -> dict:
             name: {op: statistics.median(times) for op, times in ops.items()}
             for name, ops in samples.items()
         }
+        if len(pair) == 2:
+            ours, theirs = (samples[name]["sample+update"] for name in pair)
+            results["per_ratio"][capacity] = ratio_summary(
+                [cpprb / a3cmem for a3cmem, cpprb in zip(ours, theirs, strict=True)]
+            )
         del operations
     return results
+
+
+def ratio_summary(ratios: list[float]) -> dict:
+    """Median, quartiles and range of per-round throughput ratios (a3cmem / cpprb)."""
+    q1, median, q3 = statistics.quantiles(ratios, n=4, method="inclusive")
+    return {
+        "median": statistics.median(ratios),
+        "q1": q1,
+        "q3": q3,
+        "min": min(ratios),
+        "max": max(ratios),
+        "rounds": ratios,
+    }
 
 
 def machine() -> dict:
@@ -285,6 +336,28 @@ def markdown(results: dict, command: str) -> str:
         + (f", cpprb {info['cpprb']}" if "cpprb" in info else "")
         + f"; {info['date']}.",
         "",
+    ]
+    per_ratio = results.get("per_ratio", {})
+    if per_ratio:
+        lines += [
+            f"## Prioritized replay sample+update, batch {BATCH}: a3cmem / cpprb throughput",
+            "",
+            f"Issue 13 target: ≥ {TARGET}× at every capacity. Ratio per round (the two timed "
+            "back to back, in alternating order), over "
+            f"{results['rounds']} rounds.",
+            "",
+            "| capacity | median | IQR | min–max | target met |",
+            "|---|---|---|---|---|",
+        ]
+        for capacity, ratio in per_ratio.items():
+            met = "yes" if ratio["median"] >= TARGET else "no"
+            lines.append(
+                f"| {int(capacity):,} | **{ratio['median']:.2f}×** | "
+                f"{ratio['q1']:.2f}–{ratio['q3']:.2f} | {ratio['min']:.2f}–{ratio['max']:.2f} "
+                f"| {met} |"
+            )
+        lines.append("")
+    lines += [
         f"Microseconds per call (median of {results['rounds']} interleaved rounds); "
         "`push` adds 1 transition, `extend` adds 256, `sample` draws 256, "
         "`sample+update` draws 256 and sets their new priorities. Lower is better.",
@@ -298,26 +371,29 @@ def markdown(results: dict, command: str) -> str:
             cells = [f"{timings[op] * 1e6:,.1f}" if op in timings else "–" for op in ops]
             lines.append(f"| {name} | " + " | ".join(cells) + " |")
         lines.append("")
-        ours = table["a3cmem PrioritizedReplayBuffer"]["sample+update"]
+        ours = table[OURS_PER]["sample+update"]
         ratios = [
             f"- PER sample+update: a3cmem is **{table[name]['sample+update'] / ours:.2f}×** "
-            f"the throughput of {name}"
+            f"the throughput of {name} (ratio of the medians)"
             for name in table
-            if name != "a3cmem PrioritizedReplayBuffer" and "sample+update" in table[name]
+            if name != OURS_PER and "sample+update" in table[name]
         ]
-        article_per_item = table[ARTICLE_PER]["sample+update"] / BATCH
-        ratios.append(
-            f"- the article's PER costs {article_per_item * 1e6:.1f} µs per sampled transition"
-        )
+        if ARTICLE_PER in table:
+            article_per_item = table[ARTICLE_PER]["sample+update"] / BATCH
+            ratios.append(
+                f"- the article's PER costs {article_per_item * 1e6:.1f} µs per sampled transition"
+            )
         lines += ratios + [""]
-    lines += [
-        "The article's FIFO `sample` fails as written on every buffer of transitions: "
-        f"`{results['article_fifo_error']}`. The row above times the minimal fix "
-        "(draw indices, then gather).",
-        "",
-        results["torchrl"],
-        "",
-    ]
+    if "article_fifo_error" in results:
+        lines += [
+            "The article's FIFO `sample` fails as written on every buffer of transitions: "
+            f"`{results['article_fifo_error']}`. The row above times the minimal fix "
+            "(draw indices, then gather).",
+            "",
+        ]
+    if "torchrl" in results:
+        lines += [results["torchrl"], ""]
+    lines += [LEVERS]
     return "\n".join(lines)
 
 
@@ -334,27 +410,42 @@ def torchrl_status() -> str:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--quick", action="store_true", help="capacity 10k, short rounds")
-    parser.add_argument("--rounds", type=int, default=5)
+    parser.add_argument(
+        "--capacities",
+        type=lambda text: [int(value) for value in text.split(",")],
+        default=[10_000, 100_000, 1_000_000],
+        help="comma-separated buffer capacities (default 10000,100000,1000000)",
+    )
+    parser.add_argument("--per-only", action="store_true", help="time PER sample+update only")
+    parser.add_argument("--rounds", type=int, default=12)
     parser.add_argument("--budget", type=float, default=0.3, help="seconds per measurement")
     parser.add_argument(
         "--report-only", action="store_true", help="rewrite the .md from the saved .json"
     )
     args = parser.parse_args()
     if args.report_only:
-        command = "python bench/bench_memory.py"
         results = current_names(json.loads((RESULTS / "memory.json").read_text()))
+        command = results.get("command", "python bench/bench_memory.py")
         (RESULTS / "memory.md").write_text(markdown(results, command))
         return
-    capacities = [10_000] if args.quick else [100_000, 1_000_000]
-    rounds, budget = (2, 0.05) if args.quick else (args.rounds, args.budget)
-    results = run(capacities, rounds, budget)
-    results.update(
-        rounds=rounds,
-        machine=machine(),
-        article_fifo_error=article_fifo_crash(transitions(10, np.random.default_rng(0))),
-        torchrl=torchrl_status(),
+    if args.quick:
+        capacities, rounds, budget = [10_000], 2, 0.05
+    else:
+        capacities, rounds, budget = args.capacities, args.rounds, args.budget
+    results = run(capacities, rounds, budget, per_only=args.per_only)
+    results.update(rounds=rounds, budget=budget, machine=machine())
+    if not args.per_only:
+        results.update(
+            article_fifo_error=article_fifo_crash(transitions(10, np.random.default_rng(0))),
+            torchrl=torchrl_status(),
+        )
+    command = "python bench/bench_memory.py" + "".join(
+        f" {arg}" for arg in sys.argv[1:] if arg != "--report-only"
     )
-    command = "python bench/bench_memory.py" + (" --quick" if args.quick else "")
+    results["command"] = command
+    if args.per_only:
+        print(markdown(results, command))
+        return
     suffix = "_quick" if args.quick else ""
     RESULTS.mkdir(exist_ok=True)
     (RESULTS / f"memory{suffix}.json").write_text(json.dumps(results, indent=2) + "\n")
