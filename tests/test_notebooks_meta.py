@@ -4,7 +4,8 @@
 - every chapter opens with a Colab badge for itself and the standard setup cell, pinned to a
   commit that exists;
 - every exercise's check passes on the solution and fails on the student version;
-- notebooks are committed with outputs and without errors.
+- notebooks are committed with outputs and without errors;
+- every exercise carries the nbgrader metadata ``tools/nbgrader_metadata.py`` writes.
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ import pytest
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "tools"))
 from make_student_notebooks import strip_solutions  # noqa: E402
+from nbgrader_metadata import dump, with_metadata  # noqa: E402
 
 from a3cmem_lib.exercises import ExerciseCheckError  # noqa: E402
 
@@ -147,3 +149,12 @@ def test_student_version_replaces_solution_and_drops_hidden_tests() -> None:
     assert "    raise NotImplementedError()" in student
     with pytest.raises(ValueError, match="unclosed"):
         strip_solutions("### BEGIN SOLUTION\nx = 1\n")
+
+
+@pytest.mark.parametrize("path", CHAPTERS, ids=lambda path: path.name)
+def test_chapter_carries_the_nbgrader_metadata_the_tool_writes(path: Path) -> None:
+    text = path.read_text()
+    assert dump(with_metadata(json.loads(text))) == text, (
+        f"{path.name}: run `python tools/nbgrader_metadata.py` (its exercise cells lack the "
+        "nbgrader metadata, or carry stale metadata)"
+    )

@@ -1,11 +1,15 @@
 """Write the student versions of the notebooks: every exercise solution is replaced.
 
-    python tools/make_student_notebooks.py [--out notebooks/student]
+    python tools/make_student_notebooks.py [--out course/student]
 
 In a code cell, the lines between ``### BEGIN SOLUTION`` and ``### END SOLUTION`` (the
 nbgrader markers) become ``# YOUR CODE HERE`` and ``raise NotImplementedError()`` at the
 same indentation; lines between ``### BEGIN HIDDEN TESTS`` and ``### END HIDDEN TESTS``
 are removed. Outputs are cleared, so students start from a blank notebook.
+
+This is the plain copy for readers without nbgrader; a classroom uses nbgrader's release
+(``make student``, tools/nbgrader_course.py). The default folder is outside ``notebooks/``,
+so ``make test`` never collects the copies.
 """
 
 from __future__ import annotations
@@ -59,7 +63,7 @@ def student_notebook(notebook: dict) -> dict:
 
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--out", type=Path, default=ROOT / "notebooks" / "student")
+    parser.add_argument("--out", type=Path, default=ROOT / "course" / "student")
     args = parser.parse_args(argv)
     args.out.mkdir(parents=True, exist_ok=True)
     for path in sorted((ROOT / "notebooks").glob("[0-9][0-9]_*.ipynb")):

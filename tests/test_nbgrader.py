@@ -1,0 +1,244 @@
+"""The chapters as nbgrader assignments, graded through nbgrader itself.
+
+For every chapter, ``tools/nbgrader_course.py`` builds a course directory and releases the
+chapter (``nbgrader generate_assignment``); then ``nbgrader autograde`` grades three kinds of
+submission:
+
+- ``solution``: the instructor's version (solutions and hidden tests) gets full points;
+- ``stub``: the released student version, untouched, gets 0;
+- ``mistake-<exercise>``: the released version with one typical mistake written into one
+  exercise (the others solved) loses exactly that exercise's check points.
+
+To keep the time reasonable the assignments are the chapters' exercise cells only
+(``--exercises-only``: the title and the self-contained exercise and check cells), so
+autograding runs the checks, not a chapter's training runs; about a minute and a half for
+all chapters. ``nbgrader generate_feedback`` is run on one chapter.
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+import sys
+from pathlib import Path
+
+import pytest
+
+pytest.importorskip(
+    "nbgrader", reason="nbgrader is not installed: pip install -r requirements-teach.txt"
+)
+
+from nbgrader.api import Gradebook  # noqa: E402
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT / "tools"))
+from nbgrader_course import build_course, nbgrader  # noqa: E402
+from nbgrader_metadata import CHAPTERS, exercise_metadata  # noqa: E402
+
+# One typical mistake per exercise (keyed by the solution cell's grade_id): the whole cell as a
+# student who made that mistake would write it.
+MISTAKES = {
+    "my_n_step_returns": """
+import numpy as np
+
+
+def my_n_step_returns(rewards, next_values, terminated, truncated, gamma):
+    # the time-limit bug: a truncated step is treated as terminated (no bootstrap)
+    returns = np.zeros(len(rewards))
+    future = next_values[-1]
+    for t in reversed(range(len(rewards))):
+        done = terminated[t] or truncated[t]
+        if done:
+            future = 0.0
+        future = rewards[t] + gamma * future
+        returns[t] = future
+    return returns
+""",
+    "my_gae": """
+import numpy as np
+
+
+def my_gae(rewards, values, next_values, terminated, truncated, gamma, gae_lambda):
+    # the running advantage is not reset at episode ends
+    advantages = np.zeros(len(rewards))
+    running = 0.0
+    for t in reversed(range(len(rewards))):
+        delta = rewards[t] + gamma * (1.0 - terminated[t]) * next_values[t] - values[t]
+        running = delta + gamma * gae_lambda * running
+        advantages[t] = running
+    return advantages
+""",
+    "MyFIFO": """
+class MyFIFO:
+    # once full, new items are dropped instead of overwriting the oldest
+    def __init__(self, capacity):
+        self.capacity, self.items = capacity, []
+
+    def push(self, item):
+        if len(self.items) < self.capacity:
+            self.items.append(item)
+        return (len(self.items) - 1) % self.capacity
+
+    def sample(self, batch_size, rng):
+        return [self.items[i] for i in rng.integers(0, len(self.items), size=batch_size)]
+
+    def __len__(self):
+        return len(self.items)
+""",
+    "importance_weights": """
+def importance_weights(probabilities, indices, beta):
+    # normalised by the batch's largest weight, not by the largest any stored item could get
+    weights = (len(probabilities) * probabilities[indices]) ** (-beta)
+    return weights / weights.max()
+""",
+    "stratified_targets": """
+def stratified_targets(total, batch_size, rng):
+    # independent uniform targets over [0, total): not stratified
+    return rng.random(batch_size) * total
+""",
+    "new_item_priority": """
+def new_item_priority(max_priority_so_far, new_count):
+    # a fixed priority of 1 for new items instead of the running maximum
+    return [1.0] * new_count
+""",
+    "rounded_key": """
+import numpy as np
+
+
+def rounded_key(item, decimals):
+    # next_state is not rounded
+    def rounded(value):
+        return (np.round(np.asarray(value, dtype=np.float64), decimals) + 0.0).tobytes()
+
+    return (
+        rounded(item.state),
+        int(item.action),
+        rounded(item.reward),
+        np.asarray(item.next_state).tobytes(),
+        bool(item.done),
+    )
+""",
+    "my_vtrace_one_step": """
+import numpy as np
+
+
+def my_vtrace_one_step(log_rhos, rewards, values, next_values, terminated, gamma, rho_bar):
+    # bootstraps from V(s') even when the step terminated
+    rhos = np.minimum(rho_bar, np.exp(log_rhos))
+    advantages = rhos * (rewards + gamma * next_values - values)
+    return values + advantages, advantages
+""",
+    "steps_to_threshold": """
+import numpy as np
+import pandas as pd
+
+from a3cmem_lib.experiments.study import WINDOW
+
+
+def steps_to_threshold(env_steps, returns, threshold):
+    # counts the first episodes, whose mean covers fewer than WINDOW returns
+    means = pd.Series(returns).rolling(WINDOW, min_periods=1).mean()
+    solved = np.flatnonzero(means >= threshold)
+    return float(env_steps[solved[0]]) if len(solved) else float("nan")
+""",
+}
+
+
+def exercises(chapter: Path) -> list[tuple[str, str]]:
+    """(solution grade_id, check grade_id) of every exercise in ``chapter``."""
+    metadata = [meta for meta in exercise_metadata(json.loads(chapter.read_text())) if meta]
+    return [
+        (solution["grade_id"], check["grade_id"])
+        for solution, check in zip(metadata[::2], metadata[1::2], strict=True)
+    ]
+
+
+def submit(course: Path, student: str, assignment: str, notebook: dict) -> None:
+    folder = course / "submitted" / student / assignment
+    folder.mkdir(parents=True, exist_ok=True)
+    (folder / f"{assignment}.ipynb").write_text(json.dumps(notebook, indent=1))
+
+
+def solved_except(source: dict, release: dict, grade_id: str) -> dict:
+    """``release`` with the instructor's solution in every solution cell but ``grade_id``'s,
+    which gets that exercise's typical mistake."""
+    solutions = {
+        cell["metadata"]["nbgrader"]["grade_id"]: cell["source"]
+        for cell in source["cells"]
+        if cell["metadata"].get("nbgrader", {}).get("solution")
+    }
+    copy = json.loads(json.dumps(release))
+    for cell in copy["cells"]:
+        meta = cell["metadata"].get("nbgrader", {})
+        if meta.get("solution"):
+            cell_id = meta["grade_id"]
+            cell["source"] = (
+                MISTAKES[cell_id].lstrip() if cell_id == grade_id else solutions[cell_id]
+            )
+    return copy
+
+
+@pytest.fixture(scope="module")
+def course(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A course with every chapter released, submitted three ways and autograded."""
+    course = tmp_path_factory.mktemp("course")
+    assignments = build_course(course, CHAPTERS, trim=True)
+    for assignment in assignments:
+        source = json.loads((course / "source" / assignment / f"{assignment}.ipynb").read_text())
+        release = json.loads((course / "release" / assignment / f"{assignment}.ipynb").read_text())
+        submit(course, "solution", assignment, source)
+        submit(course, "stub", assignment, release)
+        for solution_id, _ in exercises(ROOT / "notebooks" / f"{assignment}.ipynb"):
+            student = f"mistake-{solution_id}"
+            submit(course, student, assignment, solved_except(source, release, solution_id))
+        nbgrader(course, "autograde", assignment, "--create", "--log-level=WARN")
+    return course
+
+
+def scores(course: Path, assignment: str, student: str) -> dict[str, float]:
+    """grade_id -> (score, max_score) of one autograded submission."""
+    with Gradebook(f"sqlite:///{course / 'gradebook.db'}") as gradebook:
+        notebook = gradebook.find_submission_notebook(assignment, assignment, student)
+        return {grade.name: (grade.score, grade.max_score) for grade in notebook.grades}
+
+
+def test_every_exercise_has_a_typical_mistake() -> None:
+    solution_ids = {solution for chapter in CHAPTERS for solution, _ in exercises(chapter)}
+    assert solution_ids <= MISTAKES.keys(), (
+        f"no mistake written for {solution_ids - MISTAKES.keys()}"
+    )
+
+
+def test_release_hides_solutions_and_hidden_tests(course: Path) -> None:
+    for chapter in CHAPTERS:
+        release = (course / "release" / chapter.stem / chapter.name).read_text()
+        assert "### BEGIN SOLUTION" not in release and "BEGIN HIDDEN TESTS" not in release
+        assert "raise NotImplementedError()" in release
+
+
+@pytest.mark.parametrize("chapter", CHAPTERS, ids=lambda path: path.stem[:2])
+def test_solution_gets_full_points_and_stub_none(course: Path, chapter: Path) -> None:
+    solution = scores(course, chapter.stem, "solution")
+    checks = {check for _, check in exercises(chapter)}
+    assert solution.keys() == checks
+    assert all(score == maximum > 0 for score, maximum in solution.values()), solution
+    stub = scores(course, chapter.stem, "stub")
+    assert all(score == 0 for score, _ in stub.values()), stub
+
+
+@pytest.mark.parametrize("chapter", CHAPTERS, ids=lambda path: path.stem[:2])
+def test_a_mistake_loses_exactly_its_checks_points(course: Path, chapter: Path) -> None:
+    for solution_id, check_id in exercises(chapter):
+        graded = scores(course, chapter.stem, f"mistake-{solution_id}")
+        for grade_id, (score, maximum) in graded.items():
+            expected = 0 if grade_id == check_id else maximum
+            assert score == expected, f"{solution_id}'s mistake: {grade_id} scored {score}"
+
+
+def test_feedback_is_generated(course: Path) -> None:
+    assignment = CHAPTERS[1].stem
+    nbgrader(course, "generate_feedback", assignment, "--log-level=WARN")
+    for student in ("solution", "stub"):
+        html = (course / "feedback" / student / assignment / f"{assignment}.html").read_text()
+        assert "check_" in html
+    shutil.rmtree(course / "feedback")
