@@ -67,7 +67,17 @@ class SumTree:
         self._top_running = np.zeros(top + 1)  # [0, s_0, s_0 + s_1, ...]
         self._min = np.inf
         self._ones = np.ones(k)
-        self._running = np.zeros((k + 1, 0))  # scratch for find, reused while n is unchanged
+        # Views of levels 1 .. depth as (parents, k) blocks of children, made once: the hot
+        # paths gather whole blocks, and a reshape per call costs as much as a small gather.
+        # ``_child_sums[level]`` are the children of the nodes of ``level``.
+        self._child_sums = [sums.reshape(-1, k) for sums in self._sums[1:]]
+        self._child_mins = [mins.reshape(-1, k) for mins in self._mins[1:]]
+        self._written_blocks = self._written.reshape(-1, k) if depth else None
+        # Leaves never written among the first ``capacity``; once 0 (and no leaf-level node
+        # holds padding) a leaf's minimum is its value and updates skip the written-flags.
+        self._unwritten = self.capacity
+        self._padded = self.capacity % k != 0
+        self._find_scratch: tuple[int, np.ndarray, list[np.ndarray], np.ndarray] | None = None
 
     # -- reading ---------------------------------------------------------------------------
     @property
@@ -109,18 +119,26 @@ class SumTree:
         """:meth:`update` for callers that validated ``indices`` (int64 (n,)) and ``values``."""
         k = self.branching
         self._sums[-1][indices] = values
-        self._written[indices] = True
+        if self._unwritten:
+            fresh = indices[~self._written[indices]]
+            if len(fresh):
+                self._written[fresh] = True
+                self._unwritten -= len(np.unique(fresh))
+        flags_needed = self._unwritten > 0 or self._padded
+        ones = self._ones
         nodes = indices
         for level in range(self.depth - 1, -1, -1):
             nodes = nodes // k
             # Recompute each parent from its children (no running deltas: no drift).
-            children = self._sums[level + 1].reshape(-1, k).take(nodes, axis=0)  # (n, k)
-            self._sums[level][nodes] = children @ self._ones
+            children = self._child_sums[level].take(nodes, axis=0)  # (n, k)
+            self._sums[level][nodes] = children @ ones
             if level == self.depth - 1:  # leaves: their values, where written
-                written = self._written.reshape(-1, k).take(nodes, axis=0)
-                children = np.where(written, children, np.inf)
+                if flags_needed:
+                    assert self._written_blocks is not None
+                    written = self._written_blocks.take(nodes, axis=0)
+                    children = np.where(written, children, np.inf)
             else:
-                children = self._mins[level + 1].reshape(-1, k).take(nodes, axis=0)
+                children = self._child_mins[level].take(nodes, axis=0)
             # A minimum over the leading axis of a contiguous (k, n) array is k-1 fast
             # vector operations; over the trailing axis of (n, k) it is n slow short loops.
             self._mins[level][nodes] = np.minimum.reduce(np.ascontiguousarray(children.T))
@@ -135,6 +153,7 @@ class SumTree:
         for mins in self._mins:
             mins.fill(np.inf)
         self._written.fill(False)
+        self._unwritten = self.capacity
         self._top_running.fill(0.0)
         self._min = np.inf
 
@@ -164,20 +183,25 @@ class SumTree:
         np.minimum(targets, running[-1] * (1.0 - 1e-12), out=targets)
         nodes = np.searchsorted(running[1:], targets, side="right")
         targets -= running[nodes]
+        if not self.depth:
+            return nodes
         n = len(targets)
-        if self._running.shape[1] != n:
-            self._running = np.zeros((k + 1, n))
-        running = self._running  # row j: sum of the first j children; row 0 stays 0
-        columns = np.arange(n)
-        for level in range(1, self.depth + 1):
-            children = self._sums[level].reshape(-1, k).take(nodes, axis=0).T  # (k, n)
+        if self._find_scratch is None or self._find_scratch[0] != n:
+            scratch = np.zeros((k + 1, n))
+            self._find_scratch = (n, scratch, list(scratch), np.arange(n))
+        _, running, rows, columns = self._find_scratch  # row j: sum of the first j children
+        flat = running.ravel()
+        sums, below, last = rows[1:], rows[:-1], rows[k]
+        add = np.add
+        for blocks in self._child_sums:
+            children = blocks.take(nodes, axis=0).T  # (k, n)
             # Added in order, so each row is >= the one before it, exactly. (A matrix
             # product is faster, but BLAS may round rows differently and break that.)
-            for j in range(k):
-                np.add(running[j], children[j], out=running[j + 1])
-            np.minimum(targets, running[k] * (1.0 - 1e-12), out=targets)
+            for total, before, child in zip(sums, below, children, strict=True):
+                add(before, child, out=total)
+            np.minimum(targets, last * (1.0 - 1e-12), out=targets)
             child = np.add.reduce(running[1:] <= targets, axis=0, dtype=np.int64)
-            targets -= running.ravel()[child * n + columns]
+            targets -= flat[child * n + columns]
             nodes = nodes * k + child
         return nodes
 
