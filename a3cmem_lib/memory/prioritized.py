@@ -68,6 +68,7 @@ class PrioritizedReplayBuffer(FIFOBuffer):
         self.tree = SumTree(self.capacity, branching=branching)
         self._priorities = np.zeros(self.capacity)
         self.max_priority = 1.0
+        self._strata_cache = np.zeros(0)
 
     @property
     def beta(self) -> float:
@@ -115,7 +116,9 @@ class PrioritizedReplayBuffer(FIFOBuffer):
         if len(priorities):
             self.max_priority = max(self.max_priority, float(priorities.max()))
         self._priorities[slots] = priorities
-        self.tree.update_unchecked(slots, (priorities + self.eps) ** self.alpha)
+        scaled = priorities + self.eps  # p_i = priority_i + ε, stored as p_i^α
+        scaled **= self.alpha
+        self.tree.update_unchecked(slots, scaled)
 
     def update_priorities(self, indices: Any, priorities: Any) -> None:
         """Set new priorities (e.g. |TD error| after a learning step) for sampled slots.
@@ -150,14 +153,26 @@ class PrioritizedReplayBuffer(FIFOBuffer):
             weights: float32 (batch,), importance-sampling weights in (0, 1].
         """
         batch_size = self._check_batch_size(batch_size)
-        beta = self.beta if beta is None else check_unit_interval("beta", beta)
-        total = self.tree.total
-        segment = total / batch_size
-        targets = (np.arange(batch_size) + self._rng.random(batch_size)) * segment
-        indices = self.tree.find_unchecked(targets)
+        beta = self._beta if beta is None else check_unit_interval("beta", beta)
+        tree = self.tree
+        segment = tree.total / batch_size
+        # Segment j of the total mass is [j, j + 1) · segment; one uniform draw in each.
+        # (In place, with the same operations in the same order as arange + u, then · segment.)
+        targets = self._rng.random(batch_size)
+        targets += self._strata(batch_size)
+        targets *= segment
+        indices = tree.find_unchecked(targets)
         # w_i = (N P(i))^-β / max_k (N P(k))^-β = (p_i^α / p_min^α)^-β
-        weights = (self.tree.leaves[indices] / self.tree.min) ** (-beta)
+        weights = tree.leaves.take(indices)
+        weights /= tree.min
+        weights **= -beta
         return self._storage.read(indices), indices, weights.astype(np.float32)
+
+    def _strata(self, batch_size: int) -> np.ndarray:
+        """``[0, 1, ..., batch_size - 1]`` as float64, made once per batch size."""
+        if len(self._strata_cache) != batch_size:
+            self._strata_cache = np.arange(batch_size, dtype=np.float64)
+        return self._strata_cache
 
     # -- housekeeping ----------------------------------------------------------------------
     def clear(self) -> None:

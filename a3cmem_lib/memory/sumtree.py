@@ -187,20 +187,28 @@ class SumTree:
             return nodes
         n = len(targets)
         if self._find_scratch is None or self._find_scratch[0] != n:
-            scratch = np.zeros((k + 1, n))
-            self._find_scratch = (n, scratch, list(scratch), np.arange(n))
+            running = np.zeros((k + 1, n))
+            self._find_scratch = (n, running, list(running), np.arange(n))
         _, running, rows, columns = self._find_scratch  # row j: sum of the first j children
+        passed = np.empty((k, n), dtype=bool)
+        # Counting the True flags of each column: summed as uint64 words, 8 flags per word
+        # (a byte cannot overflow while k < 256), it is one reduction over k short rows.
+        words = passed.view(np.uint64) if n % 8 == 0 and k < 256 else None
         flat = running.ravel()
-        sums, below, last = rows[1:], rows[:-1], rows[k]
+        sums, before, last = rows[1:], rows[:-1], rows[k]
         add = np.add
         for blocks in self._child_sums:
             children = blocks.take(nodes, axis=0).T  # (k, n)
             # Added in order, so each row is >= the one before it, exactly. (A matrix
             # product is faster, but BLAS may round rows differently and break that.)
-            for total, before, child in zip(sums, below, children, strict=True):
-                add(before, child, out=total)
+            for total, previous, child in zip(sums, before, children, strict=True):
+                add(previous, child, out=total)
             np.minimum(targets, last * (1.0 - 1e-12), out=targets)
-            child = np.add.reduce(running[1:] <= targets, axis=0, dtype=np.int64)
+            np.less_equal(running[1:], targets, out=passed)
+            if words is None:
+                child = np.add.reduce(passed, axis=0, dtype=np.int64)
+            else:
+                child = np.add.reduce(words, axis=0).view(np.uint8).astype(np.int64)
             targets -= flat[child * n + columns]
             nodes = nodes * k + child
         return nodes
