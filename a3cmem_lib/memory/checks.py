@@ -9,6 +9,9 @@ from typing import Any
 
 import numpy as np
 
+_INF_BITS = int(np.array(np.inf).view(np.uint64))
+"""The bits of float64 +inf as an unsigned integer (0x7FF0000000000000)."""
+
 
 def check_positive_int(name: str, value: Any) -> int:
     """Return ``value`` as an int if it is an integer ``>= 1``."""
@@ -45,8 +48,14 @@ def check_priorities(name: str, priorities: Any, count: int) -> np.ndarray:
     array = array.astype(np.float64, copy=False).reshape(-1) if array.ndim <= 1 else array
     if array.shape != (count,):
         raise ValueError(f"{name} must have shape ({count},), got {np.shape(priorities)}")
-    # Two reductions decide the common case (NaN fails ">= 0"); the messages need more work.
-    if count and not (array.min() >= 0 and array.max() < np.inf):
+    # One reduction decides the common case: read as unsigned integers, the bits of every
+    # finite float >= +0.0 lie below those of +inf, and NaN, -inf, negative numbers (and
+    # -0.0, allowed) lie above. Two float reductions then decide (NaN fails ">= 0").
+    if (
+        count
+        and array.view(np.uint64).max() >= _INF_BITS
+        and not (array.min() >= 0 and array.max() < np.inf)
+    ):
         if not np.all(np.isfinite(array)):
             bad = array[~np.isfinite(array)]
             raise ValueError(f"{name} must be finite (no NaN or inf), got {bad}")
@@ -76,7 +85,8 @@ def check_indices(name: str, indices: Any, size: int) -> np.ndarray:
     if array.ndim != 1:
         raise ValueError(f"{name} must be one-dimensional, got shape {array.shape}")
     array = array.astype(np.int64, copy=False)
-    if array.size and (array.min() < 0 or array.max() >= size):
+    # One reduction: read as unsigned, a negative index is larger than any size.
+    if array.size and array.view(np.uint64).max() >= size:
         bad = array[(array < 0) | (array >= size)]
         raise ValueError(f"{name} must be in [0, {size}) (the stored items), got {bad}")
     return array

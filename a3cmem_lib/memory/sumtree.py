@@ -77,7 +77,7 @@ class SumTree:
         # holds padding) a leaf's minimum is its value and updates skip the written-flags.
         self._unwritten = self.capacity
         self._padded = self.capacity % k != 0
-        self._find_scratch: tuple[int, np.ndarray, list[np.ndarray], np.ndarray] | None = None
+        self._find_scratch: tuple[Any, ...] | None = None
 
     # -- reading ---------------------------------------------------------------------------
     @property
@@ -187,13 +187,8 @@ class SumTree:
             return nodes
         n = len(targets)
         if self._find_scratch is None or self._find_scratch[0] != n:
-            running = np.zeros((k + 1, n))
-            self._find_scratch = (n, running, list(running), np.arange(n))
-        _, running, rows, columns = self._find_scratch  # row j: sum of the first j children
-        passed = np.empty((k, n), dtype=bool)
-        # Counting the True flags of each column: summed as uint64 words, 8 flags per word
-        # (a byte cannot overflow while k < 256), it is one reduction over k short rows.
-        words = passed.view(np.uint64) if n % 8 == 0 and k < 256 else None
+            self._find_scratch = self._make_find_scratch(n)
+        _, running, rows, columns, passed, words = self._find_scratch
         flat = running.ravel()
         sums, before, last = rows[1:], rows[:-1], rows[k]
         add = np.add
@@ -212,6 +207,16 @@ class SumTree:
             targets -= flat[child * n + columns]
             nodes = nodes * k + child
         return nodes
+
+    def _make_find_scratch(self, n: int) -> tuple[Any, ...]:
+        """Arrays :meth:`find_unchecked` reuses while the batch size ``n`` is unchanged."""
+        k = self.branching
+        running = np.zeros((k + 1, n))  # row j: sum of the first j children; row 0 stays 0
+        passed = np.empty((k, n), dtype=bool)
+        # Counting the True flags of each column: summed as uint64 words, 8 flags per word
+        # (a byte cannot overflow while k < 256), it is one reduction over k short rows.
+        words = passed.view(np.uint64) if n % 8 == 0 and k < 256 else None
+        return n, running, list(running), np.arange(n), passed, words
 
     # -- checkpoints -----------------------------------------------------------------------
     def state_dict(self) -> dict[str, Any]:
