@@ -96,10 +96,35 @@ def stratified_targets(total, batch_size, rng):
     # independent uniform targets over [0, total): not stratified
     return rng.random(batch_size) * total
 """,
-    "new_item_priority": """
-def new_item_priority(max_priority_so_far, new_count):
-    # a fixed priority of 1 for new items instead of the running maximum
-    return [1.0] * new_count
+    "MyMaxPriority": """
+class MyMaxPriority:
+    # the maximum of the last update only, not the running maximum
+    def __init__(self):
+        self.maximum = 1.0
+
+    def new_item(self):
+        return self.maximum
+
+    def update(self, priorities):
+        self.maximum = float(max(priorities))
+""",
+    "MyDedupRing": """
+class MyDedupRing:
+    # the key of an overwritten item is never forgotten
+    def __init__(self, capacity):
+        self.capacity, self.keys, self.next_slot, self.size = capacity, set(), 0, 0
+
+    def push(self, key):
+        if key in self.keys:
+            return None
+        self.keys.add(key)
+        slot = self.next_slot
+        self.next_slot = (slot + 1) % self.capacity
+        self.size = min(self.size + 1, self.capacity)
+        return slot
+
+    def __len__(self):
+        return self.size
 """,
     "rounded_key": """
 import numpy as np

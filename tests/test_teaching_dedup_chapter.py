@@ -70,10 +70,15 @@ def action_unconverted(item, decimals):
     return (*tuple_key(item, decimals)[:1], item.action, *tuple_key(item, decimals)[2:])
 
 
+def unrounded_next_state(item, decimals):
+    """Wrong: next_state is keyed exactly (the issue's example: once reported as -0.0)."""
+    return (*rounded_key(item, decimals)[:3], np.asarray(item.next_state).tobytes(), item.done)
+
+
 @pytest.mark.parametrize("key", [rounded_key, tuple_key])
 def test_check_passes_on_correct_keys(key, capsys: pytest.CaptureFixture) -> None:
     check_dedup_key(key)
-    assert "✓ check_dedup_key passed (8 checks)" in capsys.readouterr().out
+    assert "✓ check_dedup_key passed (9 checks)" in capsys.readouterr().out
 
 
 @pytest.mark.parametrize(
@@ -81,6 +86,7 @@ def test_check_passes_on_correct_keys(key, capsys: pytest.CaptureFixture) -> Non
     [
         (exact_key, "near-duplicates"),
         (no_signed_zero_fix, "-0.0 and 0.0"),
+        (unrounded_next_state, "near-duplicate next states: .*must be rounded like state"),
         (state_only, "distinct actions"),
         (array_key, "a hashable key"),
         (fixed_decimals, "the decimals argument"),

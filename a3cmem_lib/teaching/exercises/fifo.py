@@ -15,7 +15,7 @@ from typing import Any
 
 import numpy as np
 
-from .runner import run_checks
+from .runner import resolve_seed, run_checks
 
 
 def _fill(fifo_class: Callable[[int], Any], capacity: int, count: int) -> tuple[Any, list[int]]:
@@ -32,11 +32,13 @@ def _draw(buffer: Any, batch_size: int, seed: int) -> list[Any]:
     return batch
 
 
-def check_fifo(fifo_class: Callable[[int], Any]) -> None:
+def check_fifo(fifo_class: Callable[[int], Any], *, seed: int | None = 0) -> None:
     """Check a reader's ring buffer class against the contract above.
 
-    Explained in ``notebooks/02_fifo_buffer.ipynb`` (exercise 1). Prints a pass message or
-    raises :class:`~a3cmem_lib.teaching.exercises.ExerciseCheckError` naming the failed case.
+    Explained in ``notebooks/02_fifo_buffer.ipynb`` (exercise 1).
+    ``seed`` draws the random cases (``None``: fresh ones, nbgrader's hidden tests).
+    Prints a pass message or raises
+    :class:`~a3cmem_lib.teaching.exercises.ExerciseCheckError` naming the failed case.
 
     Args:
         fifo_class: the class (not an instance); ``fifo_class(capacity)`` builds an empty buffer.
@@ -95,6 +97,31 @@ def check_fifo(fifo_class: Callable[[int], Any]) -> None:
         assert first == again, "two generators with the same seed gave different batches"
         assert first != other, "generators with different seeds gave the same batch"
 
+    used = resolve_seed(seed)
+
+    def random_rings() -> None:
+        rng = np.random.default_rng(used)
+        for _ in range(10):
+            capacity = int(rng.integers(1, 21))
+            pushes = int(rng.integers(1, 3 * capacity + 1))
+            buffer, slots = _fill(fifo_class, capacity, pushes)
+            where = f"items 0..{pushes - 1} pushed into capacity {capacity}"
+            expected_slots = [step % capacity for step in range(pushes)]
+            assert [int(slot) for slot in slots] == expected_slots, (
+                f"{where}: push returned slots {slots}, expected slot = push number % capacity, "
+                f"{expected_slots}"
+            )
+            assert len(buffer) == min(pushes, capacity), (
+                f"{where}: len() is {len(buffer)}, expected min(pushes, capacity) = "
+                f"{min(pushes, capacity)}"
+            )
+            held = set(range(max(0, pushes - capacity), pushes))
+            seen = set(_draw(buffer, 2000, seed=int(rng.integers(2**31))))
+            assert seen == held, (
+                f"{where}: the ring holds the newest {min(pushes, capacity)} items "
+                f"{sorted(held)}; 2000 draws returned {sorted(seen, key=str)}"
+            )
+
     run_checks(
         "check_fifo",
         [
@@ -104,5 +131,7 @@ def check_fifo(fifo_class: Callable[[int], Any]) -> None:
             ("overwriting the oldest item first", oldest_item_is_overwritten),
             ("uniform sampling", sampling_is_uniform),
             ("drawing from the rng argument", sampling_uses_the_rng),
+            ("10 rings of random capacity", random_rings),
         ],
+        seed=used if seed is None else None,
     )

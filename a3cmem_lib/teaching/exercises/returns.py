@@ -31,7 +31,7 @@ import numpy as np
 
 from a3cmem_lib.agent import gae_advantages, n_step_returns
 
-from .runner import result_array, run_checks
+from .runner import resolve_seed, result_array, run_checks
 
 _TOLERANCE = 1e-5
 
@@ -63,11 +63,14 @@ def _random_rollout(rng: np.random.Generator, length: int) -> dict[str, np.ndarr
 
 
 def _describe(rollout: dict[str, np.ndarray]) -> str:
+    """Every input of the rollout (``values`` too for GAE), so the answer can be recomputed."""
+
     def flags(name: str) -> str:
         return str(np.flatnonzero(rollout[name]).tolist())
 
+    values = f"values={np.round(rollout['values'], 3).tolist()}, " if "values" in rollout else ""
     return (
-        f"rewards={np.round(rollout['rewards'], 3).tolist()}, "
+        f"rewards={np.round(rollout['rewards'], 3).tolist()}, {values}"
         f"next_values={np.round(rollout['next_values'], 3).tolist()}, "
         f"terminated at steps {flags('terminated')}, truncated at steps {flags('truncated')}"
     )
@@ -122,12 +125,15 @@ def _return_hint(rollout: dict[str, np.ndarray]) -> Callable[[int], str]:
 
 def check_n_step_returns(
     my_n_step_returns: Callable[[np.ndarray, np.ndarray, np.ndarray, np.ndarray, float], Any],
+    *,
+    seed: int | None = 0,
 ) -> None:
     """Check ``my_n_step_returns(rewards, next_values, terminated, truncated, gamma)``.
 
     Explained in ``notebooks/01_a3c_basics.ipynb`` (exercise 1). Compares with
     :func:`~a3cmem_lib.agent.n_step_returns` on hand-made rollouts (no episode end,
-    termination, truncation, both at once, ``gamma`` 0 and 1, one step) and on random ones.
+    termination, truncation, both at once, ``gamma`` 0 and 1, one step) and on random ones;
+    ``seed`` draws the random cases (``None``: fresh ones, nbgrader's hidden tests).
     Prints a pass message or raises
     :class:`~a3cmem_lib.teaching.exercises.ExerciseCheckError` naming the failed case.
     """
@@ -174,8 +180,10 @@ def check_n_step_returns(
         agrees(_rollout([2.0], [3.0]), 0.5)
         agrees(_rollout([2.0], [3.0], [True]), 0.5)
 
+    used = resolve_seed(seed)
+
     def random_rollouts() -> None:
-        rng = np.random.default_rng(0)
+        rng = np.random.default_rng(used)
         for _ in range(50):
             agrees(_random_rollout(rng, int(rng.integers(1, 25))), float(rng.uniform(0.8, 1.0)))
 
@@ -192,6 +200,7 @@ def check_n_step_returns(
             ("a one-step rollout", single_step),
             ("50 random rollouts", random_rollouts),
         ],
+        seed=used if seed is None else None,
     )
 
 
@@ -211,14 +220,14 @@ def _advantage_hint(rollout: dict[str, np.ndarray]) -> Callable[[int], str]:
     return hint
 
 
-def check_gae(
-    my_gae: Callable[..., Any],
-) -> None:
+def check_gae(my_gae: Callable[..., Any], *, seed: int | None = 0) -> None:
     """Check ``my_gae(rewards, values, next_values, terminated, truncated, gamma, gae_lambda)``.
 
     Explained in ``notebooks/01_a3c_basics.ipynb`` (exercise 2). Compares with
     :func:`~a3cmem_lib.agent.gae_advantages` on hand-made and random rollouts, for lambda
-    0 (the TD error), 1 (the n-step advantage) and between. Prints a pass message or raises
+    0 (the TD error), 1 (the n-step advantage) and between;
+    ``seed`` draws the random cases (``None``: fresh ones, nbgrader's hidden tests). Prints a
+    pass message or raises
     :class:`~a3cmem_lib.teaching.exercises.ExerciseCheckError` naming the failed case.
     """
 
@@ -233,7 +242,7 @@ def check_gae(
         got = _call(my_gae, "my_gae", arguments, gamma, lam)
         expected = gae_advantages(*arguments.values(), gamma, lam)
         _compare(
-            got, expected, rollout, f"A_t (gamma={gamma}, lambda={lam})", _advantage_hint(rollout)
+            got, expected, arguments, f"A_t (gamma={gamma}, lambda={lam})", _advantage_hint(rollout)
         )
 
     fixed = _rollout(
@@ -253,8 +262,10 @@ def check_gae(
     def intermediate_lambda() -> None:
         agrees(fixed, fixed_values, 0.9, 0.5)
 
+    used = resolve_seed(seed)
+
     def random_rollouts() -> None:
-        rng = np.random.default_rng(1)
+        rng = np.random.default_rng(used)
         for _ in range(50):
             length = int(rng.integers(1, 25))
             rollout = _random_rollout(rng, length)
@@ -269,4 +280,5 @@ def check_gae(
             ("lambda = 0.5 with a termination and a truncation", intermediate_lambda),
             ("50 random rollouts", random_rollouts),
         ],
+        seed=used if seed is None else None,
     )

@@ -17,12 +17,33 @@ class ExerciseCheckError(AssertionError):
     """An exercise check failed; the message says which case and what was expected."""
 
 
-def run_checks(name: str, cases: list[tuple[str, Callable[[], Any]]]) -> None:
+def resolve_seed(seed: int | None) -> int:
+    """The seed of a check's random cases: ``seed`` itself, or a fresh one for ``None``.
+
+    The visible check in a notebook uses the default seed 0; nbgrader's hidden tests call the
+    check with ``seed=None``, so every grading draws new random cases and an answer that
+    hard-codes the visible cases fails. A failure names the seed, so it can be replayed.
+    """
+    if seed is None:
+        return int(np.random.SeedSequence().entropy % 2**32)
+    return int(seed)
+
+
+def run_checks(
+    name: str, cases: list[tuple[str, Callable[[], Any]]], seed: int | None = None
+) -> None:
     """Run ``cases`` (description, callable raising AssertionError on failure) in order.
 
     A ``NotImplementedError`` (the student copy's placeholder) and any other exception are
-    reported as a failed check naming the case; the first failure stops the check.
+    reported as a failed check naming the case; the first failure stops the check. ``seed``
+    is the seed the random cases were drawn with (from :func:`resolve_seed`), named in a
+    failure (given for fresh seeds only) so the student can rerun exactly those cases.
     """
+    replay = (
+        ""
+        if seed is None
+        else f" (random cases drawn with seed={seed}; pass seed={seed} to replay them)"
+    )
     for description, case in cases:
         try:
             case()
@@ -32,10 +53,10 @@ def run_checks(name: str, cases: list[tuple[str, Callable[[], Any]]]) -> None:
                 "with your code."
             ) from None
         except AssertionError as error:
-            raise ExerciseCheckError(f"✗ {name} failed on {description}: {error}") from None
+            raise ExerciseCheckError(f"✗ {name} failed on {description}: {error}{replay}") from None
         except Exception as error:  # the reader's code crashed: say where, keep the cause
             raise ExerciseCheckError(
-                f"✗ {name} raised {type(error).__name__} on {description}: {error}"
+                f"✗ {name} raised {type(error).__name__} on {description}: {error}{replay}"
             ) from error
     print(f"✓ {name} passed ({len(cases)} checks).")
 

@@ -22,7 +22,7 @@ import pandas as pd
 
 from a3cmem_lib.experiments.study import WINDOW, run_summary
 
-from .runner import run_checks
+from .runner import resolve_seed, run_checks
 
 
 def _reference(env_steps: np.ndarray, returns: np.ndarray, threshold: float) -> float:
@@ -47,11 +47,15 @@ def _curve(returns: list[float] | np.ndarray, step: int = 10) -> tuple[np.ndarra
     return step * np.arange(1, len(returns) + 1, dtype=np.int64), returns
 
 
-def check_steps_to_threshold(steps_to_threshold: Callable[[Any, Any, float], float]) -> None:
+def check_steps_to_threshold(
+    steps_to_threshold: Callable[[Any, Any, float], float], *, seed: int | None = 0
+) -> None:
     """Check ``steps_to_threshold(env_steps, returns, threshold)`` against ``run_summary``.
 
-    Explained in ``notebooks/06_stability_study.ipynb`` (exercise). Prints a pass message or
-    raises :class:`~a3cmem_lib.teaching.exercises.ExerciseCheckError` naming the failed case.
+    Explained in ``notebooks/06_stability_study.ipynb`` (exercise).
+    ``seed`` draws the random cases (``None``: fresh ones, nbgrader's hidden tests).
+    Prints a pass message or raises
+    :class:`~a3cmem_lib.teaching.exercises.ExerciseCheckError` naming the failed case.
     """
 
     def answer(env_steps: np.ndarray, returns: np.ndarray, threshold: float) -> float:
@@ -73,7 +77,12 @@ def check_steps_to_threshold(steps_to_threshold: Callable[[Any, Any, float], flo
             )
         else:
             assert not math.isnan(got), f"{why}: expected {expected:g}, got nan"
-            assert got == expected, f"{why}: expected env step {expected:g}, got {got:g}"
+            assert got == expected, (
+                f"{why}: expected env step {expected:g}, got {got:g} (threshold {threshold:g}, "
+                f"WINDOW = {WINDOW}; the first {WINDOW}-episode mean >= the threshold ends at "
+                f"episode {int(np.searchsorted(env_steps, expected))}; {len(returns)} returns: "
+                f"{np.round(returns, 2).tolist()}, env_steps: {env_steps.tolist()})"
+            )
 
     def a_clean_rise() -> None:
         # mean of episodes i-19..i of 10*i reaches 300 at i = 39.5 -> first at i = 40
@@ -116,8 +125,10 @@ def check_steps_to_threshold(steps_to_threshold: Callable[[Any, Any, float], flo
         lengths = rng.integers(10, 500, size=150)
         agrees(np.cumsum(lengths), returns, 475.0, "episodes of uneven length (steps ≠ index)")
 
+    used = resolve_seed(seed)
+
     def random_curves() -> None:
-        rng = np.random.default_rng(0)
+        rng = np.random.default_rng(used)
         for _ in range(30):
             episodes = int(rng.integers(1, 120))
             returns = np.cumsum(rng.normal(0.2, 3.0, episodes))
@@ -137,4 +148,5 @@ def check_steps_to_threshold(steps_to_threshold: Callable[[Any, Any, float], flo
             ("episodes of uneven length", env_steps_not_episodes),
             ("30 random curves", random_curves),
         ],
+        seed=used if seed is None else None,
     )
