@@ -5,8 +5,14 @@
 
 The first code cell of every chapter installs ``a3cmem`` from GitHub when the library is
 not importable (Colab, a bare Binder). It names a commit rather than a branch, so a reader
-next year installs exactly the library the notebook was executed against. Run this after
-re-executing the notebooks, and commit both together.
+next year installs exactly the library the notebook was executed against. Links from the
+chapters to library source files are absolute GitHub links pinned to the same commit
+(``https://github.com/a3cmem/a3cmem/blob/COMMIT/a3cmem_lib/...``), so they work from a
+student copy written anywhere; they are re-pinned too.
+
+Re-pinning is one command after the library changes: re-execute the notebooks, commit, run
+this, and commit the notebooks again. ``tests/test_notebooks_meta.py`` fails while the
+library or ``pyproject.toml`` at the pinned commit differ from HEAD.
 """
 
 from __future__ import annotations
@@ -19,6 +25,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 PIN = re.compile(r"(git\+https://github\.com/a3cmem/a3cmem(?:\.git)?@)([0-9a-f]{7,40})")
+BLOB = re.compile(r"(https://github\.com/a3cmem/a3cmem/blob/)([0-9a-f]{7,40})(?=/)")
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -33,10 +40,12 @@ def main(argv: list[str] | None = None) -> None:
         notebook = json.loads(path.read_text())
         for cell in notebook["cells"]:
             source = "".join(cell["source"])
-            if PIN.search(source):
-                pinned = PIN.sub(lambda match: match.group(1) + commit, source)
+            pinned = source
+            for pattern in (PIN, BLOB):
+                pinned = pattern.sub(lambda match: match.group(1) + commit, pinned)
+            if pinned != source:
                 cell["source"] = pinned.splitlines(keepends=True)  # nbformat's usual layout
-        path.write_text(json.dumps(notebook, indent=1, ensure_ascii=False) + "\n")
+        path.write_text(json.dumps(notebook, indent=1, sort_keys=True, ensure_ascii=False) + "\n")
         print(f"pinned {path.name} to {commit[:12]}")
 
 
