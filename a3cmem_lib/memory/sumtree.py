@@ -196,16 +196,19 @@ class SumTree:
             children = blocks.take(nodes, axis=0).T  # (k, n)
             # Added in order, so each row is >= the one before it, exactly. (A matrix
             # product is faster, but BLAS may round rows differently and break that.)
-            for total, previous, child in zip(sums, before, children, strict=True):
-                add(previous, child, out=total)
+            for total, previous, addend in zip(sums, before, children, strict=True):
+                add(previous, addend, out=total)
             np.minimum(targets, last * (1.0 - 1e-12), out=targets)
             np.less_equal(running[1:], targets, out=passed)
             if words is None:
                 child = np.add.reduce(passed, axis=0, dtype=np.int64)
             else:
-                child = np.add.reduce(words, axis=0).view(np.uint8).astype(np.int64)
-            targets -= flat[child * n + columns]
-            nodes = nodes * k + child
+                child = np.add.reduce(words, axis=0).view(np.uint8)
+            chosen = np.multiply(child, n, dtype=np.int64)
+            chosen += columns
+            targets -= flat[chosen]
+            nodes *= k
+            nodes += child
         return nodes
 
     def _make_find_scratch(self, n: int) -> tuple[Any, ...]:
