@@ -56,7 +56,63 @@ TARGET = 1.5
 """Issue 13, target 4: a3cmem's PER sample+update throughput over cpprb's, every capacity."""
 LEVERS = """## What was tried (issue 13, target 4)
 
-(filled in below)
+Constraints kept: sampling is bit-identical to commit c4b612d (same seed, same indices, weights
+and batches; pinned by `tests/test_memory_pinned_draws.py` at sum-tree depths 0, 1 and 2),
+every bad input is still refused with the same error before anything changes, and
+`state_dict` is unchanged (old checkpoints load). numpy only.
+
+**Profile** (µs per call at a quiet moment, batch 256, after the levers below): capacity 10k
+(tree depth 1, top 625 nodes) sample 37 (sum-tree search 27), update_priorities 22 (tree
+14); 100k (depth 2, top 391) sample 63 (search 45), update 34 (tree 23); 1M (depth 2, top
+3,907) sample about 110 (search 60, cache misses), update about 60 (the top level's
+running sum over 3,907 nodes alone 11-14). Gathering the sampled rows from the storage
+costs 2.5-3 µs at every capacity. The cost is numpy calls (about 0.5 µs each): a tree level
+is about 30 calls in the search, 16 of them the in-order additions of a node's children that
+make the search exact, and about 8 in the update.
+
+**Levers, in the order committed** (PER sample+update throughput over cpprb's, each version
+timed interleaved with the others and cpprb in one process, 14 rounds; the machine was
+shared, load average 7-9 on 2 CPUs, so differences under about 0.05 are noise):
+
+1. sum-tree block views made once, the search's row views and columns reused, no
+   written-flag pass once every leaf is written (50d7afb);
+2. sampling targets and weights in place, strata made once, passed children counted as
+   packed bytes (608bb61);
+3. one reduction on the unsigned bits decides valid indices and priorities, the exact checks
+   run only on failure (b178d50);
+4. the chosen child's offset and node index in place (e75ed7f).
+
+| version | 10k | 100k | 1M |
+|---|---|---|---|
+| before (c4b612d) | 1.11 | 1.14 | 1.88 |
+| + 1 | 1.28 | 1.21 | 1.99 |
+| + 2 | 1.28 | 1.29 | 1.95 |
+| + 3 | 1.35 | 1.30 | 2.08 |
+| + 4 | 1.34 | 1.27 | 2.03 |
+
+**Tried and not adopted**
+
+- *Record layout* (one gather per sampled item): gathering 256 rows at capacity 1M takes
+  2.4 µs as 5 column takes, 2.6 µs as one structured-array take with field views, 6.7 µs
+  with contiguous field copies (0.7 µs for the raw rows, before splitting them). The gather is
+  at most 3% of sample+update, so the columns (and the state_dict format) stay.
+- *Shallower trees for small capacities* (`top_size` 16,384 instead of 4,096): capacity 10k
+  becomes one flat running sum and gets slower (1.36 → 1.22: each update recomputes a
+  running sum and a minimum over all 10k leaves); 100k drops to one level (1.30 → 1.43).
+  Not adopted: another tree shape rounds its internal sums differently, so seeded draws are no
+  longer guaranteed identical, and saved trees (top_size 4,096) would not load.
+- *One call for a node's running sums*: `np.cumsum`/`np.add.accumulate` along either axis
+  of the gathered children take 14-24 µs against 8-12 µs for 16 vector additions (numpy
+  accumulates along the short axis row by row); a product with a triangular matrix is fast but
+  rounds differently, so the search would no longer be exact.
+- *Running sums of each node's children kept in the tree*: the search would skip its 16
+  additions per level, but update_priorities would do them for the same nodes just after:
+  no gain for sample+update.
+
+**Result**: met at 1M; not met at 10k and 100k, which need about 15% less time per call.
+What is left: the numpy-call floor of the exact search (a compiled kernel would not be numpy
+only), or a new tree shape for small capacities behind an explicit option and a new
+state_dict version (opting in gives up bit-identical draws with older versions).
 """
 
 
