@@ -5,7 +5,9 @@ commit c4b612d."""
 
 from __future__ import annotations
 
+import copy
 import hashlib
+import pickle
 
 import numpy as np
 import pytest
@@ -78,3 +80,30 @@ def test_seeded_draws_are_pinned(shape, indices, weights, digest):
     assert first_indices == indices
     assert first_weights == weights  # float32 values, compared exactly
     assert got == digest
+
+
+@pytest.mark.parametrize("copy_buffer", [copy.deepcopy, lambda b: pickle.loads(pickle.dumps(b))])
+def test_a_copied_buffer_draws_as_the_original(copy_buffer):
+    # The sum-tree keeps views of its own arrays; a copy must rebuild them, or its searches
+    # would read arrays its updates no longer write.
+    rng = np.random.default_rng(1)
+    original = PrioritizedReplayBuffer(5000, seed=2)
+    original.extend(
+        Transition(
+            rng.random((5000, 4)),
+            np.zeros(5000, int),
+            np.ones(5000),
+            rng.random((5000, 4)),
+            np.zeros(5000, bool),
+        ),
+        rng.random(5000),
+    )
+    original.sample(32)
+    copied = copy_buffer(original)
+    for step in range(10):
+        _, indices, weights = original.sample(32)
+        _, copied_indices, copied_weights = copied.sample(32)
+        np.testing.assert_array_equal(copied_indices, indices)
+        np.testing.assert_array_equal(copied_weights, weights)
+        original.update_priorities(indices, np.arange(32.0) + step)
+        copied.update_priorities(copied_indices, np.arange(32.0) + step)

@@ -67,17 +67,32 @@ class SumTree:
         self._top_running = np.zeros(top + 1)  # [0, s_0, s_0 + s_1, ...]
         self._min = np.inf
         self._ones = np.ones(k)
-        # Views of levels 1 .. depth as (parents, k) blocks of children, made once: the hot
-        # paths gather whole blocks, and a reshape per call costs as much as a small gather.
-        # ``_child_sums[level]`` are the children of the nodes of ``level``.
-        self._child_sums = [sums.reshape(-1, k) for sums in self._sums[1:]]
-        self._child_mins = [mins.reshape(-1, k) for mins in self._mins[1:]]
-        self._written_blocks = self._written.reshape(-1, k) if depth else None
         # Leaves never written among the first ``capacity``; once 0 (and no leaf-level node
         # holds padding) a leaf's minimum is its value and updates skip the written-flags.
         self._unwritten = self.capacity
         self._padded = self.capacity % k != 0
+        self._make_views()
+
+    def _make_views(self) -> None:
+        """Views of levels 1 .. depth as (parents, k) blocks of children, made once: the hot
+        paths gather whole blocks, and a reshape per call costs as much as a small gather.
+        ``_child_sums[level]`` are the children of the nodes of ``level``."""
+        k = self.branching
+        self._child_sums = [sums.reshape(-1, k) for sums in self._sums[1:]]
+        self._child_mins = [mins.reshape(-1, k) for mins in self._mins[1:]]
+        self._written_blocks = self._written.reshape(-1, k) if self.depth else None
         self._find_scratch: tuple[Any, ...] | None = None
+
+    # A pickle or deep copy would turn the views into arrays of their own: leave them out
+    # and make them again from the copied arrays.
+    _VIEWS = ("_child_sums", "_child_mins", "_written_blocks", "_find_scratch")
+
+    def __getstate__(self) -> dict[str, Any]:
+        return {name: value for name, value in self.__dict__.items() if name not in self._VIEWS}
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        self.__dict__.update(state)
+        self._make_views()
 
     # -- reading ---------------------------------------------------------------------------
     @property
