@@ -2,7 +2,8 @@
 
 - every link and badge in the README and the notebooks points at a file of this repository;
 - every chapter opens with a Colab badge for itself and the standard setup cell, pinned to a
-  commit that exists;
+  commit that exists and holds the same library and pyproject.toml as HEAD; links to library
+  files are absolute GitHub links pinned to that commit (student copies live elsewhere);
 - every exercise's check passes on the solution and fails on the student version;
 - notebooks are committed with outputs and without errors;
 - every exercise carries the nbgrader metadata ``tools/nbgrader_metadata.py`` writes.
@@ -32,6 +33,7 @@ LINK = re.compile(r"\]\(([^)\s]+)\)|href=\"([^\"]+)\"|src=\"([^\"]+)\"")
 COLAB = re.compile(rf"https://colab\.research\.google\.com/github/{REPO}/blob/[^/]+/(\S+)")
 BINDER = re.compile(rf"https://mybinder\.org/v2/gh/{REPO}/[^?\s]+(?:\?labpath=(\S+))?")
 PIN = re.compile(rf"git\+https://github\.com/{REPO}(?:\.git)?@([0-9a-f]{{7,40}})")
+BLOB = re.compile(rf"https://github\.com/{REPO}/blob/([0-9a-f]{{7,40}})/(\S+)")
 
 
 def load(path: Path) -> dict:
@@ -52,6 +54,9 @@ def repository_path(link: str, base: Path) -> Path | None:
         match = pattern.match(link)
         if match:
             return ROOT / unquote(match.group(1)) if match.group(1) else ROOT
+    blob = BLOB.match(link)
+    if blob:
+        return ROOT / unquote(blob.group(2).split("#")[0])
     if re.match(r"^[a-z]+:", link) or link.startswith("#"):
         return None  # another site, or an anchor in the same page
     return (base / unquote(link.split("#")[0])).resolve()
@@ -78,6 +83,73 @@ def test_links_point_into_the_repository(path: Path, text: str) -> None:
         if target is not None and "NN_name" not in link and not target.exists():
             missing.append(link)
     assert not missing, f"{path.name} links to paths that do not exist: {missing}"
+
+
+def pin_of(path: Path) -> str:
+    cells = load(path)["cells"]
+    setup = source(next(cell for cell in cells if cell["cell_type"] == "code"))
+    match = PIN.search(setup)
+    assert match, f"{path.name}: the setup cell must install a3cmem pinned to a commit"
+    return match.group(1)
+
+
+@pytest.mark.parametrize("path", CHAPTERS, ids=lambda path: path.name)
+def test_chapter_links_work_from_a_student_copy(path: Path) -> None:
+    """Student copies are written outside notebooks/: no relative link may leave the folder,
+    and GitHub links to library files name the setup cell's commit."""
+    pin = pin_of(path)
+    text = "\n".join(
+        source(cell) for cell in load(path)["cells"] if cell["cell_type"] == "markdown"
+    )
+    leaving = [link for link in links_in(text) if link.startswith("../")]
+    assert not leaving, f"{path.name}: relative links break in a student copy: {leaving}"
+    stale = [m.group(0) for m in BLOB.finditer(text) if m.group(1) != pin]
+    assert not stale, f"{path.name}: links not pinned to {pin[:12]}: run tools/pin_notebooks.py"
+
+
+@pytest.mark.parametrize("path", CHAPTERS, ids=lambda path: path.name)
+def test_chapter_code_uses_no_path_relative_to_its_folder(path: Path) -> None:
+    """A student copy runs from another folder: data is found through the repository."""
+    relative = [
+        line.strip()
+        for cell in load(path)["cells"]
+        if cell["cell_type"] == "code"
+        for line in source(cell).splitlines()
+        if re.search(r"[\"']\.\./", line)
+    ]
+    assert not relative, (
+        f"{path.name}: paths relative to notebooks/ break in a student copy: {relative}"
+    )
+
+
+def test_pinned_commit_holds_the_library_of_head() -> None:
+    """Colab readers install the pinned commit: it must be the library the outputs show."""
+    if not (ROOT / ".git").exists():
+        pytest.skip("no .git here: the pinned commit cannot be compared with HEAD")
+    pins = {pin_of(path) for path in CHAPTERS}
+    assert len(pins) == 1, (
+        f"chapters pin different commits {sorted(pins)}: run tools/pin_notebooks.py"
+    )
+    pin = pins.pop()
+    paths = ["a3cmem_lib", "pyproject.toml"]
+    diff = subprocess.run(
+        ["git", "diff", "--quiet", pin, "HEAD", "--", *paths], cwd=ROOT, capture_output=True
+    )
+    changed = (
+        subprocess.run(
+            ["git", "diff", "--stat", pin, "HEAD", "--", *paths],
+            cwd=ROOT,
+            capture_output=True,
+            text=True,
+        )
+        .stdout.strip()
+        .splitlines()[-1:]
+    )
+    assert diff.returncode == 0, (
+        f"the library or pyproject.toml changed between the pinned commit {pin[:12]} and HEAD "
+        f"({' '.join(changed) or diff.stderr.decode().strip()}): re-execute the chapters, commit, "
+        "then run `python tools/pin_notebooks.py` and commit again"
+    )
 
 
 def test_link_checker_catches_a_missing_file() -> None:
