@@ -11,8 +11,9 @@ submission:
 
 To keep the time reasonable the assignments are the chapters' exercise cells only
 (``--exercises-only``: the title and the self-contained exercise and check cells), so
-autograding runs the checks, not a chapter's training runs; about a minute and a half for
-all chapters. ``nbgrader generate_feedback`` is run on one chapter.
+autograding runs the checks, not a chapter's training runs: about two minutes for
+all chapters on an idle 2-core machine (22 kernels: one per submission). ``nbgrader
+generate_feedback`` is run on one chapter.
 """
 
 from __future__ import annotations
