@@ -6,7 +6,9 @@
   files are absolute GitHub links pinned to that commit (student copies live elsewhere);
 - every exercise's check passes on the solution and fails on the student version;
 - notebooks are committed with outputs and without errors;
-- every exercise carries the nbgrader metadata ``tools/nbgrader_metadata.py`` writes.
+- every exercise carries the nbgrader metadata ``tools/nbgrader_metadata.py`` writes;
+- every number the prose quotes appears in the chapter's outputs or code (a paragraph about a
+  result that changes between executions is rendered from the value, CHAPTER_GUIDE.md).
 """
 
 from __future__ import annotations
@@ -230,3 +232,62 @@ def test_chapter_carries_the_nbgrader_metadata_the_tool_writes(path: Path) -> No
         f"{path.name}: run `python tools/nbgrader_metadata.py` (its exercise cells lack the "
         "nbgrader metadata, or carry stale metadata)"
     )
+
+
+# A number in prose: 1,234 or 0.806, not inside LaTeX, a word or a longer number.
+PROSE_NUMBER = re.compile(r"(?<![\w.$\\{^_-])(\d{1,3}(?:,\d{3})+|\d+\.\d+)(?![\w}^]|\.\d)")
+# Numbers the prose may quote that no cell computes: inputs, conventions, citations.
+NOT_COMPUTED = {
+    "01_a3c_basics": {"500,000"},  # TrainConfig's default budget, for the opt-in full run
+    "02_fifo_buffer": {"0.01"},  # a conventional significance level
+    "03_prioritized_replay": {"5,000"},  # the exercise check's number of draws
+    "04_deduplication": {"2407.17032"},  # an arXiv id
+    "05_async_training_with_memory": {"4.1", "0.01", "5.5", "7.3"},  # sections, a level
+    "06_stability_study": {"2.5", "97.5", "0.25", "0.75", "1806.08295", "2407.17032"},
+}
+
+
+def computed_numbers(cells: list[dict]) -> set[str]:
+    """Every number written in a code cell or shown in an output (with and without commas)."""
+    parts = []
+    for cell in cells:
+        if cell["cell_type"] != "code":
+            continue
+        parts.append(source(cell))
+        for output in cell.get("outputs", []):
+            parts.append("".join(output.get("text", "")))
+            for kind in ("text/plain", "text/markdown"):
+                parts.append("".join(output.get("data", {}).get(kind, "")))
+    text = re.sub(r"(?<=\d)_(?=\d)", "", "\n".join(parts))  # 10_000 in code is 10000
+    numbers = {match.rstrip(",") for match in re.findall(r"\d[\d,]*(?:\.\d+)?", text)}
+    return numbers | {number.replace(",", "") for number in numbers}
+
+
+@pytest.mark.parametrize("path", CHAPTERS, ids=lambda path: path.name)
+def test_numbers_in_prose_appear_in_the_outputs(path: Path) -> None:
+    cells = load(path)["cells"]
+    known = computed_numbers(cells) | NOT_COMPUTED.get(path.stem, set())
+    quoted = [
+        (index, number)
+        for index, cell in enumerate(cells)
+        if cell["cell_type"] == "markdown"
+        for number in PROSE_NUMBER.findall(re.sub(r"\$[^$]*\$", "", source(cell)))
+    ]
+    unknown = [
+        (index, n) for index, n in quoted if n not in known and n.replace(",", "") not in known
+    ]
+    assert not unknown, (
+        f"{path.name}: (cell, number) quoted in markdown but shown by no output: {unknown}. "
+        "Quote what the output prints, or render the paragraph from the value "
+        "(display(Markdown(...)) in the cell that computes it)"
+    )
+
+
+def test_prose_number_check_catches_a_wrong_number() -> None:
+    cells = [
+        {"cell_type": "code", "source": ["x = 1"], "outputs": [{"text": ["rate 0.9848"]}]},
+        {"cell_type": "markdown", "source": ["the rate, 0.9848, not 0.9884"]},
+    ]
+    known = computed_numbers(cells)
+    text = source(cells[1])
+    assert [n for n in PROSE_NUMBER.findall(text) if n not in known] == ["0.9884"]
