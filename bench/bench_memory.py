@@ -109,7 +109,17 @@ shared, load average 7-9 on 2 CPUs, so differences under about 0.05 are noise):
   additions per level, but update_priorities would do them for the same nodes just after:
   no gain for sample+update.
 
-**Result**: met at 1M; not met at 10k and 100k, which need about 15% less time per call.
+**The ratio depends on what else runs between calls.** In the full run above, every
+implementation's operations run between two sample+update measurements, so each starts
+with caches shared with the others; `--per-only` times the two PER buffers alone, and there
+cpprb gains more than we do. On 2026-12-01 at load average 3: `--per-only --rounds 30` gave
+1.38× (IQR 1.36-1.39) at 10k, 1.18× (1.15-1.21) at 100k and 1.63× (1.60-1.72) at 1M, and
+a throwaway A/B timing before and after alone against cpprb (14 rounds) gave 1.18 → 1.35
+at 10k, 0.98 → 1.12 at 100k and 1.54 → 1.69 at 1M: 10-15% more throughput at every
+capacity, in either condition.
+
+**Result**: met at 1M in both conditions; not met at 10k and 100k, which need about 10%
+(10k) and 6-25% (100k, depending on the condition) less time per call.
 What is left: the numpy-call floor of the exact search (a compiled kernel would not be numpy
 only), or a new tree shape for small capacities behind an explicit option and a new
 state_dict version (opting in gives up bit-identical draws with older versions).
