@@ -24,7 +24,7 @@ from __future__ import annotations
 import argparse
 import contextlib
 import dataclasses
-import functools
+import multiprocessing.connection
 import os
 import re
 import shlex
@@ -32,11 +32,13 @@ import signal
 import sys
 import tempfile
 import threading
+import time
 import warnings
 from collections.abc import Iterator, Sequence
 from dataclasses import fields
 from pathlib import Path
-from typing import Any, NoReturn
+from types import FrameType
+from typing import NoReturn
 
 import pandas as pd
 from matplotlib.figure import Figure
@@ -85,7 +87,7 @@ _STUDY_FLAGS = {
 }
 """The flags of the StudyConfig fields (and of ``env``, its word for one of ``envs``)."""
 _USAGE_ERROR, _WORKER_FAILED = 2, 1
-_RESEND_SECONDS = 0.05
+_FALLBACK_SECONDS = 5.0
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -261,12 +263,21 @@ def _config_from(args: argparse.Namespace, **overrides: object) -> TrainConfig:
 class StopSignals:
     """SIGINT (Ctrl-C) and SIGTERM (``kill``, ``timeout``, ``docker stop``) for a command.
 
-    While :meth:`handled` is active, both raise ``KeyboardInterrupt`` in the main thread, the
-    one way to ask :func:`train` to stop its workers and hand back what it did (one that
-    lands in a finalizer, where Python drops exceptions, is raised again); inside
+    While :meth:`handled` is active, either raises ``KeyboardInterrupt`` in the main thread,
+    the one way to ask :func:`train` to stop its workers and hand back what it did; inside
     :meth:`deferred` they are only counted, so writing the results is not cut short. A
     signal the process was started to ignore (``nohup``, ``&`` in a script) stays ignored.
-    Used by the CLI's commands; a script that calls :func:`train` can use it the same way::
+
+    Where the interrupt lands matters: in the middle of receiving or handling a worker's
+    message it would lose experience (or leave half a message in the pipe), and in a
+    finalizer (a ``__del__``, a weakref callback) Python drops it and training goes on. So
+    it is raised only where the main thread waits for its workers, in
+    ``multiprocessing.connection.wait`` (train() calls it between batches of messages):
+    at once if the signal arrives there, else when the thread next calls it (a profile
+    hook watches for that call meanwhile). Should the thread not wait within
+    ``_FALLBACK_SECONDS``, the interrupt is raised at its next call outside a pipe
+    transfer: a stop is never ignored. Used by the CLI's commands; a script that calls
+    :func:`train` can use it the same way::
 
         stop = StopSignals()
         with stop.handled():
@@ -280,6 +291,8 @@ class StopSignals:
         self.received: list[int] = []
         self.raising = True
         self.pid = os.getpid()
+        self.watching = False
+        self.fallback_at = 0.0
 
     @property
     def name(self) -> str:
@@ -296,49 +309,86 @@ class StopSignals:
     def handled(self) -> Iterator[StopSignals]:
         """Install the handlers for the block (main thread only; others cannot set one)."""
         previous = {}
-        previous_hook = sys.unraisablehook
         try:
             if threading.current_thread() is threading.main_thread():
                 for signum in (signal.SIGINT, signal.SIGTERM):
                     if signal.getsignal(signum) is not signal.SIG_IGN:
                         previous[signum] = signal.signal(signum, self._handle)
-                sys.unraisablehook = functools.partial(self._unraisable, previous_hook)
             yield self
         finally:
-            sys.unraisablehook = previous_hook
+            self._stop_watching()
             for signum, handler in previous.items():
                 signal.signal(signum, handler)
 
     @contextlib.contextmanager
     def deferred(self) -> Iterator[None]:
-        """Only count stop signals inside the block."""
+        """Only count stop signals inside the block (one not yet raised is dropped)."""
         self.raising = False
+        self._stop_watching()
         try:
             yield
         finally:
             self.raising = True
 
-    def _handle(self, signum: int, frame: object) -> None:
+    def _handle(self, signum: int, frame: FrameType | None) -> None:
         # A worker started with fork inherits this handler. It leaves stopping to the parent
         # (a SIGTERM to the whole process group then stops the run cleanly, as Ctrl-C does);
         # the pool still ends a stuck worker with SIGKILL.
         if os.getpid() != self.pid:
             return
         self.received.append(signum)
-        if self.raising:
+        if not self.raising:
+            return
+        if _waiting_for_workers(frame):
+            self._stop_watching()
+            raise KeyboardInterrupt
+        if not self.watching:
+            self.watching = True
+            self.fallback_at = time.monotonic() + _FALLBACK_SECONDS
+            sys.setprofile(self._watch)
+
+    def _watch(self, frame: FrameType, event: str, arg: object) -> None:
+        """Profile hook (main thread) while a stop waits: raise as ``wait`` is entered."""
+        if event == "call" and frame.f_code is _WAIT_CODE:
+            self._stop_watching()
+            raise KeyboardInterrupt
+        if (
+            event in ("call", "c_call")
+            and time.monotonic() > self.fallback_at
+            and frame.f_code.co_filename not in _NOT_THERE
+            and not _in_pipe_transfer(frame)
+        ):
+            self._stop_watching()
             raise KeyboardInterrupt
 
-    def _unraisable(self, previous_hook: Any, unraisable: Any) -> None:
-        # The handler runs wherever the main thread is, also in a weakref callback or a
-        # __del__ (matplotlib has many), where Python cannot raise: it reports the
-        # KeyboardInterrupt here, drops it and goes on training. Send the signal again, from
-        # another thread, so that it arrives once this finalizer is over.
-        if self.raising and self.received and issubclass(unraisable.exc_type, KeyboardInterrupt):
-            resend = threading.Timer(_RESEND_SECONDS, os.kill, (self.pid, self.received[-1]))
-            resend.daemon = True
-            resend.start()
-        else:
-            previous_hook(unraisable)
+    def _stop_watching(self) -> None:
+        if self.watching:
+            self.watching = False
+            sys.setprofile(None)
+
+
+_WAIT_CODE = multiprocessing.connection.wait.__code__
+_NOT_THERE = (__file__, contextlib.__file__)
+"""Where the fallback interrupt never lands: this module (stop handling itself, entering
+:meth:`StopSignals.deferred`) and the context managers it runs in."""
+
+
+def _in_pipe_transfer(frame: FrameType | None) -> bool:
+    """Whether ``frame`` or one of its callers is sending or receiving on a pipe."""
+    while frame is not None:
+        if frame.f_code.co_filename == multiprocessing.connection.__file__:
+            return True
+        frame = frame.f_back
+    return False
+
+
+def _waiting_for_workers(frame: FrameType | None) -> bool:
+    """Whether ``frame`` or one of its callers is ``multiprocessing.connection.wait``."""
+    while frame is not None:
+        if frame.f_code is _WAIT_CODE:
+            return True
+        frame = frame.f_back
+    return False
 
 
 def _run_train(args: argparse.Namespace) -> int:
@@ -349,7 +399,7 @@ def _run_train(args: argparse.Namespace) -> int:
     except _CommandError as failure:
         print(f"a3cmem train: error: {failure}", file=sys.stderr)
         return failure.code
-    except KeyboardInterrupt:  # before any worker started, or while train() was saving
+    except KeyboardInterrupt:  # not through StopSignals: another thread's interrupt_main()
         print(f"a3cmem train: stopped ({stop.name}) before the run was saved", file=sys.stderr)
         return stop.exit_code
 

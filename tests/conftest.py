@@ -4,7 +4,7 @@
   checkpoints (to prove that a failed call changed nothing). These are session-scoped (they
   hand out pure functions), so hypothesis tests can use them.
 - Training tests: ``no_leftovers`` fails a test that leaves a child process or a /dev/shm
-  segment behind.
+  segment behind; ``cartpole_checkpoint`` is a valid checkpoint file made without training.
 """
 
 from __future__ import annotations
@@ -107,3 +107,26 @@ def no_leftovers():
     assert multiprocessing.active_children() == []
     assert _child_pids() == set()
     assert set(os.listdir("/dev/shm")) - shm_before == set()
+
+
+@pytest.fixture
+def cartpole_checkpoint(tmp_path):
+    """Path of a checkpoint of an untrained CartPole-v1 model (default TrainConfig) at global
+    step 100: written directly, without training, for tests that only need a valid file."""
+    # Imported here: the replay-memory tests need neither torch nor the training package.
+    from a3cmem_lib.training import Checkpoint, TrainConfig, save_checkpoint
+
+    config = TrainConfig()
+    path = tmp_path / "cartpole-checkpoint.pt"
+    model = config.build_model(4, 2)
+    checkpoint = Checkpoint(
+        model_state=model.state_dict(),
+        optimizer_state={},
+        global_step=100,
+        episodes=5,
+        obs_dim=4,
+        n_actions=2,
+        config=config,
+    )
+    save_checkpoint(path, checkpoint)
+    return path

@@ -1,23 +1,55 @@
 """The command line: ``python -m a3cmem_lib train ...`` and its output files."""
 
+import shlex
 import subprocess
 import sys
 from dataclasses import fields
+from pathlib import Path
 
 import pandas as pd
 import pytest
 
-from a3cmem_lib.cli import build_parser, main
+from a3cmem_lib.cli import build_parser, flag_of, main, resume_command
 from a3cmem_lib.training import TrainConfig, load_checkpoint
 
 
 def test_every_config_field_has_a_flag():
     args = build_parser().parse_args(["train"])
-    config_fields = {field.name for field in fields(TrainConfig)}
+    # Deliberately no --checkpoint-path: the CLI's checkpoint is always <--out>/checkpoint.pt,
+    # next to the CSV and the plot it rewrites with every periodic checkpoint.
+    config_fields = {field.name for field in fields(TrainConfig)} - {"checkpoint_path"}
     assert config_fields <= set(vars(args))
     values = {name: getattr(args, name) for name in config_fields}
     values["hidden_sizes"] = tuple(values["hidden_sizes"])
     assert TrainConfig(**values) == TrainConfig()
+    assert (
+        build_parser().parse_args(["train", flag_of("checkpoint_every"), "500"]).checkpoint_every
+        == 500
+    )
+
+
+def test_resume_command_repeats_every_flag_that_differs_from_its_default():
+    argv = "train --env Acrobot-v1 --workers 3 --steps 1234 --seed 7 --lr 0.01 --no-anneal-lr"
+    argv += " --hidden-sizes 32 16 --start-method spawn --no-progress --memory per+dedup"
+    argv += " --checkpoint-every 100 --dedup-decimals 2 --hybrid --resume-from old.pt"
+    args = build_parser().parse_args([*argv.split(), "--stop-return", "-80.5"])
+    command = resume_command(args, Path("runs/my run"), Path("runs/my run/checkpoint.pt"))
+    words = shlex.split(command)
+    assert words[:4] == ["python", "-m", "a3cmem_lib", "train"]
+    assert words[4:10] == ["--env", "Acrobot-v1", "--steps", "1234", "--out", "runs/my run"]
+    resumed = build_parser().parse_args(words[3:])
+    assert resumed.resume_from == "runs/my run/checkpoint.pt"
+    assert resumed.out == Path("runs/my run")
+    expected = {
+        **vars(args),
+        "resume_from": "runs/my run/checkpoint.pt",
+        "out": Path("runs/my run"),
+    }
+    assert vars(resumed) == expected
+    defaults = resume_command(build_parser().parse_args(["train"]), Path("o"), Path("o/c.pt"))
+    assert shlex.split(defaults)[4:] == [
+        "--env", "CartPole-v1", "--steps", "500000", "--out", "o", "--resume-from", "o/c.pt"
+    ]  # fmt: skip
 
 
 def test_flags_map_to_config_fields():
