@@ -275,6 +275,23 @@ def test_ctrl_c_in_the_terminal_saves_the_run(start_cli):
     assert_complete_files(run.out)
 
 
+@pytest.mark.parametrize("start_method", ["spawn", "fork"])
+def test_sigterm_to_the_whole_group_stops_workers_cleanly(start_cli, start_method):
+    """What systemd or Slurm do: SIGTERM to every process of the group. Workers finish their
+    rollout and report instead of dying, so the run is saved, not reported as a crash."""
+    run = start_cli("--start-method", start_method, "--memory", "fifo", "--checkpoint-every", "500")
+    workers = run.wait_for_workers()
+    run.wait_for_checkpoint()
+
+    os.killpg(run.pid, signal.SIGTERM)
+
+    assert run.process.wait(timeout=EXIT_SECONDS) == 143, run.stderr
+    assert_all_exit(workers, "the workers")
+    [line] = run.stderr.splitlines()
+    assert line.startswith("a3cmem train: stopped at step ") and "Traceback" not in line
+    assert_complete_files(run.out)
+
+
 # -- in Python and in a notebook kernel ------------------------------------------------------
 
 
@@ -305,6 +322,31 @@ def test_train_interrupted_in_python_keeps_what_was_learned(tmp_path, no_leftove
     assert 0 < result.global_step < config.total_steps
     assert len(result.episodes) > 0 and isinstance(result.model, ActorCritic)
     assert load_checkpoint(tmp_path / "checkpoint.pt").global_step == result.global_step
+
+
+def test_ctrl_c_at_any_moment_of_a_memory_run_is_an_interruption(no_leftovers):
+    """Ctrl-C can cut a message off mid-transfer: that is a stop, never a lost-experience
+    error, at whatever moment of training it comes (the delays start once fork has started
+    the workers; Ctrl-C before that is a plain KeyboardInterrupt: nothing was learned yet)."""
+    for delay in (1.5, 2.1, 2.7, 3.3, 3.9):
+        timer = threading.Timer(delay, signal.raise_signal, (signal.SIGINT,))
+        timer.start()
+        try:
+            with pytest.raises(TrainingInterrupted) as caught:
+                train(
+                    TrainConfig(
+                        memory="fifo",
+                        total_steps=10**8,
+                        num_workers=WORKERS,
+                        progress=False,
+                        start_method="fork",
+                    )
+                )
+        finally:
+            timer.cancel()
+        stats = caught.value.result.memory_stats
+        received = stats["segments_received"] + stats["segments_lost_at_stop"]
+        assert received >= stats["segments_received"] >= 0
 
 
 def test_restarting_a_jupyter_kernel_during_train_stops_its_workers(tmp_path):

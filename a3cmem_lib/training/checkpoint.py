@@ -9,6 +9,7 @@ Explained in notebooks/01_a3c_basics.ipynb (section "Checkpoints").
 from __future__ import annotations
 
 import os
+import warnings
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -94,10 +95,13 @@ def load_checkpoint(path: str | os.PathLike[str]) -> Checkpoint:
     if not Path(path).is_file():
         raise FileNotFoundError(f"no checkpoint file at {str(path)!r}")
     try:
-        data = torch.load(path, map_location="cpu", weights_only=True)
+        with warnings.catch_warnings():  # torch warns about some malformed files
+            warnings.simplefilter("ignore")
+            data = torch.load(path, map_location="cpu", weights_only=True)
     except Exception as error:  # reading arbitrary bytes can fail in many ways
-        reason = str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
-        raise ValueError(f"{str(path)!r} is not a readable a3cmem checkpoint ({reason})") from None
+        raise ValueError(
+            f"{str(path)!r} is not a readable a3cmem checkpoint ({_load_failure(error)})"
+        ) from None
     expected = {"model_state", "optimizer_state", "global_step", "episodes", "obs_dim"}
     if not isinstance(data, dict) or not expected <= set(data):
         raise ValueError(f"{str(path)!r} is not an a3cmem checkpoint (missing its fields)")
@@ -107,6 +111,16 @@ def load_checkpoint(path: str | os.PathLike[str]) -> Checkpoint:
         raise ValueError(f"{str(path)!r} holds an invalid TrainConfig: {error}") from None
     data["memory_state"] = _decode(data.get("memory_state"))
     return Checkpoint(**data)
+
+
+def _load_failure(error: Exception) -> str:
+    """Why torch could not read a file, in words (never torch's advice to unpickle it
+    unsafely with ``weights_only=False``)."""
+    if "weights_only" in str(error):
+        return "it holds Python objects that a checkpoint never contains"
+    if isinstance(error, (EOFError, KeyError, IndexError)) or not str(error).strip():
+        return "not a torch file, or a truncated one"
+    return str(error).strip().splitlines()[0]
 
 
 def _encode(value: Any) -> Any:

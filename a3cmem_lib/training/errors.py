@@ -19,7 +19,8 @@ class WorkerError(RuntimeError):
 
 class TrainingInterrupted(KeyboardInterrupt):
     """Training was stopped (Ctrl-C, or SIGTERM through the CLI) after the workers were shut
-    down cleanly. Nothing learned is lost: :attr:`result` holds it.
+    down cleanly. Nothing learned is lost: :attr:`result` holds it. (Ctrl-C before the
+    workers have started, when nothing has been learned, is a plain ``KeyboardInterrupt``.)
 
     Catch it to keep the run::
 

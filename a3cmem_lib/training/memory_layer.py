@@ -127,6 +127,7 @@ class MemoryLayer:
         self.updates = 0
         self.sampled = 0
         self.duplicates_before = 0
+        self.lost_at_stop = 0
         self.last_update: LearnerUpdate | None = None
 
     def restore(self, memory_state: dict) -> None:
@@ -159,9 +160,17 @@ class MemoryLayer:
         self.sampled += len(indices)
         return update
 
-    def finish(self, worker_id: int, sent: int) -> None:
-        """Check that all ``sent`` segments of ``worker_id`` were received, once each."""
-        if sent != self.received[worker_id]:
+    def finish(self, worker_id: int, sent: int, *, interrupted: bool = False) -> None:
+        """Check that all ``sent`` segments of ``worker_id`` were received, once each.
+
+        After an interruption (Ctrl-C) a message in flight may be lost on purpose: then the
+        shortfall is counted in ``stats()["segments_lost_at_stop"]`` instead of raising.
+        """
+        missing = sent - self.received[worker_id]
+        if interrupted and missing >= 0:
+            self.lost_at_stop += missing
+            return
+        if missing:
             raise RuntimeError(
                 f"worker {worker_id} sent {sent} segments but {self.received[worker_id]} "
                 "arrived: experience was lost or duplicated between worker and memory"
@@ -185,4 +194,5 @@ class MemoryLayer:
             "buffer_size": len(self.memory),
             "learner_updates": self.updates,
             "segments_sampled": self.sampled,
+            "segments_lost_at_stop": self.lost_at_stop,
         }

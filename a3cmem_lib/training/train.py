@@ -230,20 +230,22 @@ class _Run:
         self.recent_returns: deque[float] = deque(maxlen=_RECENT)
         every = config.checkpoint_every
         self.next_checkpoint = None if every is None else (self.start_step // every + 1) * every
+        # Set on Ctrl-C: a message cut off mid-transfer is then lost, not an error.
+        self.interrupted = False
 
     def execute(self) -> TrainResult:
         """Run the workers to the end (or an interruption) and build the result."""
         pool = WorkerPool(self.config, self.model, self.optimizer, self.start_step)
-        interrupted = False
         try:
             with _single_threaded_torch(self.memory_layer is not None), pool:
                 try:
                     self.collect(pool)
                 except KeyboardInterrupt:
-                    interrupted = True
+                    self.interrupted = True
                     self.wind_down(pool)
         except KeyboardInterrupt:  # pressed again while winding down: shut down at once
-            interrupted = True
+            self.interrupted = True
+        interrupted = self.interrupted
         result = self.result(pool, interrupted)
         if self.config.checkpoint_every is not None:
             self.write_checkpoint(result)
@@ -297,7 +299,7 @@ class _Run:
             raise WorkerError(f"A3C worker {worker_id} raised:\n{message[1]}")
         if kind == DONE:
             if self.memory_layer is not None:
-                self.memory_layer.finish(worker_id, message[1])
+                self.memory_layer.finish(worker_id, message[1], interrupted=self.interrupted)
             pool.finished(worker_id)
             return
         assert kind == ROLLOUT, f"unknown message {kind!r} from worker {worker_id}"

@@ -12,6 +12,7 @@ from __future__ import annotations
 import contextlib
 import os
 import signal
+import threading
 import time
 import traceback
 from dataclasses import dataclass
@@ -35,6 +36,11 @@ from a3cmem_lib.training.schedules import Schedule, StepCounter
 #   ("done", segments_sent)          the step budget is spent or the parent asked to stop
 #   ("error", formatted_traceback)   the worker raised
 ROLLOUT, DONE, ERROR = "rollout", "done", "error"
+
+TERMINATED = threading.Event()
+"""Set in a worker process by SIGTERM: the loop ends after the current rollout. (A
+process-local flag: setting the shared stop event from a signal handler could deadlock on
+its lock.)"""
 
 
 @dataclass
@@ -77,6 +83,9 @@ def worker_main(context: WorkerContext) -> None:
     """Process entry point: run :func:`run_worker`, report how it ended on the pipe."""
     # Ctrl-C reaches the whole process group; the parent alone handles it and stops us.
     signal.signal(signal.SIGINT, signal.SIG_IGN)
+    # SIGTERM to the whole group (systemd, Slurm): finish the rollout, report, exit cleanly,
+    # so that the parent sees a worker that is done rather than one that died.
+    signal.signal(signal.SIGTERM, lambda signum, frame: TERMINATED.set())
     exit_with_parent(context.parent_pid)
     for fd in context.inherited_fds:
         with contextlib.suppress(OSError):
@@ -115,7 +124,11 @@ def run_worker(context: WorkerContext) -> int:
     schedule = Schedule(config)
     segments_sent = 0
     try:
-        while not context.stop_event.is_set() and context.steps.value < config.total_steps:
+        while (
+            not context.stop_event.is_set()
+            and not TERMINATED.is_set()
+            and context.steps.value < config.total_steps
+        ):
             copy_weights(context.shared_model, local_model)
             rollout = collector.collect()
             with torch.set_grad_enabled(learns_on_policy):
