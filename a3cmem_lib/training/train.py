@@ -10,6 +10,8 @@ import contextlib
 import copy
 import math
 import os
+import signal
+import threading
 import time
 from collections import deque
 from collections.abc import Callable, Iterator
@@ -232,12 +234,17 @@ class _Run:
         self.next_checkpoint = None if every is None else (self.start_step // every + 1) * every
         # Set on Ctrl-C: a message cut off mid-transfer is then lost, not an error.
         self.interrupted = False
+        self.stop_requested = False
 
     def execute(self) -> TrainResult:
         """Run the workers to the end (or an interruption) and build the result."""
         pool = WorkerPool(self.config, self.model, self.optimizer, self.start_step)
         try:
-            with _single_threaded_torch(self.memory_layer is not None), pool:
+            with (
+                _single_threaded_torch(self.memory_layer is not None),
+                _ctrl_c_sets(self),
+                pool,
+            ):
                 try:
                     self.collect(pool)
                 except KeyboardInterrupt:
@@ -267,6 +274,8 @@ class _Run:
             while pool.running:
                 for worker_id, message in pool.receive(_POLL_SECONDS):
                     self.handle(pool, worker_id, message)
+                if self.stop_requested:
+                    raise KeyboardInterrupt
                 step = pool.global_step
                 if self.recent_returns:
                     mean_return = sum(self.recent_returns) / len(self.recent_returns)
@@ -348,6 +357,33 @@ class _Run:
         result.save_checkpoint(path)
         if self.on_checkpoint is not None:
             self.on_checkpoint(result)
+
+
+@contextlib.contextmanager
+def _ctrl_c_sets(run: _Run) -> Iterator[None]:
+    """While the workers run, Ctrl-C (SIGINT) only sets ``run.stop_requested``; the parent's
+    loop stops at its next poll, between messages. A ``KeyboardInterrupt`` raised wherever the
+    signal lands could cut a message in half, or be swallowed by a finaliser it happened to
+    interrupt. A second Ctrl-C raises at once. Only the main thread can own signals; elsewhere,
+    and when SIGINT is ignored, nothing changes."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    previous = signal.getsignal(signal.SIGINT)
+    if previous in (signal.SIG_IGN, None):
+        yield
+        return
+
+    def request_stop(signum: int, frame: object) -> None:
+        if run.stop_requested:
+            raise KeyboardInterrupt
+        run.stop_requested = True
+
+    signal.signal(signal.SIGINT, request_stop)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGINT, previous)
 
 
 @contextlib.contextmanager
