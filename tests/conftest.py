@@ -12,6 +12,7 @@ from __future__ import annotations
 import gc
 import multiprocessing
 import os
+import signal
 from multiprocessing import resource_tracker
 from typing import Any
 
@@ -19,6 +20,13 @@ import numpy as np
 import pytest
 
 from a3cmem_lib.memory import Transition
+
+# A shell starts background jobs (`make test &`, CI runners without a terminal) with SIGINT
+# ignored, and children inherit that. The fault tests press Ctrl-C for real, so give this
+# process Python's usual KeyboardInterrupt handler; processes it starts then get the default
+# action back at exec.
+if signal.getsignal(signal.SIGINT) is signal.SIG_IGN:
+    signal.signal(signal.SIGINT, signal.default_int_handler)
 
 OBS_DIM = 3
 
