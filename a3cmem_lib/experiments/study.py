@@ -325,8 +325,11 @@ class StudyTables:
         """Add a finished run and rewrite every table (atomically)."""
         self.results[job.run_id] = result
         runs = self.runs()
+        # the temporary name hides the suffix: say how to compress (mtime 0: same bytes for
+        # the same table)
+        gzip = {"method": "gzip", "mtime": 0} if self.episodes_path.suffix == ".gz" else None
         with atomic_path(self.episodes_path) as temporary:
-            self.episodes().to_csv(temporary, index=False)
+            self.episodes().to_csv(temporary, index=False, compression=gzip)
         with atomic_path(self.out / SUMMARY_FILE) as temporary:
             summarize(runs, by=self.summary_by).to_csv(temporary, index=False)
         # runs.csv last: a run counts as finished once its row is there
