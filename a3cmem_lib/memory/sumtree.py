@@ -81,11 +81,21 @@ class SumTree:
         self._child_sums = [sums.reshape(-1, k) for sums in self._sums[1:]]
         self._child_mins = [mins.reshape(-1, k) for mins in self._mins[1:]]
         self._written_blocks = self._written.reshape(-1, k) if self.depth else None
+        self._top_bounds = self._top_running[1:]  # [s_0, s_0 + s_1, ...]
+        self._leaf_view = self._sums[-1][: self.capacity]
+        self._leaf_view.flags.writeable = False
         self._find_scratch: tuple[Any, ...] | None = None
 
     # A pickle or deep copy would turn the views into arrays of their own: leave them out
     # and make them again from the copied arrays.
-    _VIEWS = ("_child_sums", "_child_mins", "_written_blocks", "_find_scratch")
+    _VIEWS = (
+        "_child_sums",
+        "_child_mins",
+        "_written_blocks",
+        "_top_bounds",
+        "_leaf_view",
+        "_find_scratch",
+    )
 
     def __getstate__(self) -> dict[str, Any]:
         return {name: value for name, value in self.__dict__.items() if name not in self._VIEWS}
@@ -108,9 +118,7 @@ class SumTree:
     @property
     def leaves(self) -> np.ndarray:
         """Read-only view of the leaf values, float64 array (capacity,)."""
-        view = self._sums[-1][: self.capacity]
-        view.flags.writeable = False
-        return view
+        return self._leaf_view
 
     def get(self, indices: Any) -> np.ndarray:
         """Leaf values at ``indices`` (int array (n,) in [0, capacity)), float64 (n,)."""
@@ -196,45 +204,57 @@ class SumTree:
         # A target must stay below the total; rounding may push it to the edge. Then the
         # running sum rises at the chosen node, so that node has a positive sum.
         np.minimum(targets, running[-1] * (1.0 - 1e-12), out=targets)
-        nodes = np.searchsorted(running[1:], targets, side="right")
+        nodes = self._top_bounds.searchsorted(targets, "right")
         targets -= running[nodes]
         if not self.depth:
             return nodes
         n = len(targets)
         if self._find_scratch is None or self._find_scratch[0] != n:
             self._find_scratch = self._make_find_scratch(n)
-        _, running, rows, columns, passed, words = self._find_scratch
-        flat = running.ravel()
-        sums, before, last = rows[1:], rows[:-1], rows[k]
-        add = np.add
+        _, flat, sums, steps, last, edge, passed, words, chosen, columns = self._find_scratch
+        add, multiply = np.add, np.multiply
         for blocks in self._child_sums:
             children = blocks.take(nodes, axis=0).T  # (k, n)
             # Added in order, so each row is >= the one before it, exactly. (A matrix
             # product is faster, but BLAS may round rows differently and break that.)
-            for total, previous, addend in zip(sums, before, children, strict=True):
-                add(previous, addend, out=total)
-            np.minimum(targets, last * (1.0 - 1e-12), out=targets)
-            np.less_equal(running[1:], targets, out=passed)
+            for (total, previous), addend in zip(steps, children, strict=True):
+                add(previous, addend, total)
+            multiply(last, 1.0 - 1e-12, edge)
+            np.minimum(targets, edge, out=targets)
+            np.less_equal(sums, targets, passed)
             if words is None:
                 child = np.add.reduce(passed, axis=0, dtype=np.int64)
             else:
                 child = np.add.reduce(words, axis=0).view(np.uint8)
-            chosen = np.multiply(child, n, dtype=np.int64)
-            chosen += columns
+            multiply(child, n, chosen, dtype=np.int64)
+            add(chosen, columns, chosen)
             targets -= flat[chosen]
-            nodes *= k
-            nodes += child
+            multiply(nodes, k, nodes)
+            add(nodes, child, nodes)
         return nodes
 
     def _make_find_scratch(self, n: int) -> tuple[Any, ...]:
         """Arrays :meth:`find_unchecked` reuses while the batch size ``n`` is unchanged."""
         k = self.branching
         running = np.zeros((k + 1, n))  # row j: sum of the first j children; row 0 stays 0
+        rows = list(running)
         passed = np.empty((k, n), dtype=bool)
         # Counting the True flags of each column: summed as uint64 words, 8 flags per word
         # (a byte cannot overflow while k < 256), it is one reduction over k short rows.
         words = passed.view(np.uint64) if n % 8 == 0 and k < 256 else None
-        return n, running, list(running), np.arange(n), passed, words
+        steps = list(zip(rows[1:], rows[:-1], strict=True))  # (row j + 1, row j)
+        return (
+            n,
+            running.ravel(),
+            running[1:],
+            steps,
+            rows[k],
+            np.empty(n),
+            passed,
+            words,
+            np.empty(n, dtype=np.int64),
+            np.arange(n),
+        )
 
     # -- checkpoints -----------------------------------------------------------------------
     def state_dict(self) -> dict[str, Any]:
