@@ -66,6 +66,12 @@ class SumTree:
         self._written = np.zeros(top * k**depth, dtype=bool)
         self._top_running = np.zeros(top + 1)  # [0, s_0, s_0 + s_1, ...]
         self._min = np.inf
+        # The minima are refreshed only when an update may have overwritten the minimum
+        # (then ``_min_stale``), for the leaf blocks written since the last refresh.
+        # ``_min_holders`` is a lower bound on the number of leaves holding the minimum.
+        self._min_stale = False
+        self._min_holders = 0
+        self._dirty_blocks = np.zeros(len(self._sums[depth - 1]) if depth else 0, dtype=bool)
         self._ones = np.ones(k)
         # Leaves never written among the first ``capacity``; once 0 (and no leaf-level node
         # holds padding) a leaf's minimum is its value and updates skip the written-flags.
@@ -113,6 +119,8 @@ class SumTree:
     @property
     def min(self) -> float:
         """The smallest value among the leaves written so far (``inf`` if none)."""
+        if self._min_stale:
+            self._refresh_min()
         return self._min
 
     @property
@@ -141,21 +149,54 @@ class SumTree:
     def update_unchecked(self, indices: np.ndarray, values: np.ndarray) -> None:
         """:meth:`update` for callers that validated ``indices`` (int64 (n,)) and ``values``."""
         k = self.branching
-        self._sums[-1][indices] = values
+        leaves = self._sums[-1]
+        if not len(indices):
+            return
+        if self.depth and not self._min_stale:
+            self._forget_overwritten_min(leaves[indices])
+        leaves[indices] = values
         if self._unwritten:
             fresh = indices[~self._written[indices]]
             if len(fresh):
                 self._written[fresh] = True
                 self._unwritten -= len(np.unique(fresh))
-        flags_needed = self._unwritten > 0 or self._padded
         ones = self._ones
         nodes = indices
         for level in range(self.depth - 1, -1, -1):
             nodes = nodes // k
             # Recompute each parent from its children (no running deltas: no drift).
-            children = self._child_sums[level].take(nodes, axis=0)  # (n, k)
-            self._sums[level][nodes] = children @ ones
+            self._sums[level][nodes] = self._child_sums[level].take(nodes, axis=0) @ ones
+            if level == self.depth - 1:
+                self._dirty_blocks[nodes] = True
+        np.cumsum(self._sums[0], out=self._top_running[1:])
+        if not self.depth:
+            self._min = float(np.where(self._written, self._sums[0], np.inf).min())
+        elif not self._min_stale and values.min() < self._min:
+            # With repeated indices a smaller value may not be the last one written.
+            written = float(leaves[indices].min())
+            if written < self._min:
+                self._min, self._min_holders = written, 1
+
+    def _forget_overwritten_min(self, old: np.ndarray) -> None:
+        """Before leaves holding ``old`` (float64 (n,)) are overwritten: the minimum survives
+        while some leaf not overwritten still holds it, else it is marked stale."""
+        if self._unwritten:  # an unwritten leaf's 0 is no minimum: refresh when read
+            self._min_stale = True
+        elif old.min() <= self._min:
+            # A repeated index is counted once per occurrence: the bound stays a lower bound.
+            self._min_holders -= int(np.count_nonzero(old == self._min))
+            self._min_stale = self._min_holders <= 0
+
+    def _refresh_min(self) -> None:
+        """Recompute the minima of the leaf blocks written since the last refresh and of
+        their ancestors, then the minimum over the top level."""
+        k = self.branching
+        nodes = np.flatnonzero(self._dirty_blocks)
+        self._dirty_blocks[nodes] = False
+        flags_needed = self._unwritten > 0 or self._padded
+        for level in range(self.depth - 1, -1, -1):
             if level == self.depth - 1:  # leaves: their values, where written
+                children = self._child_sums[level].take(nodes, axis=0)
                 if flags_needed:
                     assert self._written_blocks is not None
                     written = self._written_blocks.take(nodes, axis=0)
@@ -165,9 +206,12 @@ class SumTree:
             # A minimum over the leading axis of a contiguous (k, n) array is k-1 fast
             # vector operations; over the trailing axis of (n, k) it is n slow short loops.
             self._mins[level][nodes] = np.minimum.reduce(np.ascontiguousarray(children.T))
-        np.cumsum(self._sums[0], out=self._top_running[1:])
-        top_mins = self._mins[0] if self.depth else np.where(self._written, self._sums[0], np.inf)
-        self._min = float(top_mins.min())
+            if level:
+                nodes = np.unique(nodes // k)
+        self._min = float(self._mins[0].min())
+        # Every leaf block whose minimum it is holds at least one leaf of that value.
+        self._min_holders = int(np.count_nonzero(self._mins[-1] == self._min))
+        self._min_stale = False
 
     def clear(self) -> None:
         """Set every leaf back to empty (sum 0, no minimum)."""
@@ -179,6 +223,9 @@ class SumTree:
         self._unwritten = self.capacity
         self._top_running.fill(0.0)
         self._min = np.inf
+        self._min_stale = False
+        self._min_holders = 0
+        self._dirty_blocks.fill(False)
 
     # -- searching -------------------------------------------------------------------------
     def find(self, prefix_sums: Any) -> np.ndarray:
