@@ -168,7 +168,8 @@ class SumTree:
             self._sums[level][nodes] = self._child_sums[level].take(nodes, axis=0) @ ones
             if level == self.depth - 1:
                 self._dirty_blocks[nodes] = True
-        np.cumsum(self._sums[0], out=self._top_running[1:])
+        # np.cumsum itself, without the dispatch of the function wrapper (1-2 µs a call)
+        np.add.accumulate(self._sums[0], out=self._top_bounds)
         if not self.depth:
             self._min = float(np.where(self._written, self._sums[0], np.inf).min())
         elif not self._min_stale and values.min() < self._min:
@@ -333,4 +334,4 @@ class SumTree:
         if "sums" in state:  # absent in checkpoints written before the sums were saved
             for level, sums in enumerate(state["sums"]):
                 self._sums[level][:] = sums
-            np.cumsum(self._sums[0], out=self._top_running[1:])
+            np.add.accumulate(self._sums[0], out=self._top_bounds)
