@@ -1,0 +1,689 @@
+"""When does a memory layer help A3C? The analysis of the regime study's axes, from their CSVs.
+
+Every axis of :mod:`a3cmem_lib.experiments.axes` writes ``results/<axis>/runs.csv``, one row
+per run. This module reads them and answers each axis's question with chapter 06's tools
+(:mod:`a3cmem_lib.experiments.study_stats`): per (environment, setting value), every memory
+variant against plain A3C (``none``) by Mann–Whitney tests and bootstrap intervals of the
+median difference, Holm-corrected over all the tests of the axis; the learning-rate axis's
+robustness measure (the A3C paper's Figure 2); the asynchrony axis's policy lag and spread;
+what the number of seeds can detect; and each axis's conclusion rendered as Markdown from
+those tables. Only an axis whose every run is in its ``runs.csv`` (:func:`complete_axes`)
+gets a conclusion.
+
+``capacity`` and ``replay-ratio`` have no plain-A3C runs of their own (plain A3C has no
+buffer): their reference is plain A3C of the same environment and budget from the
+``regime`` axis, or from ``asynchrony`` at the default number of workers (CartPole-v1),
+copied to every value of the setting (:func:`reference_runs`).
+
+Explained in notebooks/07_when_does_memory_help.ipynb.
+"""
+
+from __future__ import annotations
+
+import urllib.error
+from collections.abc import Sequence
+from dataclasses import dataclass
+from functools import cache
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+import a3cmem_lib
+from a3cmem_lib.training import TrainConfig
+
+from .axes import AXES, BUDGETS, REGIMES, Axis
+from .study import RUNS_FILE
+from .study_stats import (
+    compare_spread_to_baseline,
+    compare_to_baseline,
+    detectable_superiority,
+    holm,
+    steps_or_budget,
+)
+
+RESULTS_URL = "https://raw.githubusercontent.com/a3cmem/a3cmem/main/results"
+"""The committed results on GitHub, read when no local copy is found (Colab)."""
+BASELINE = "none"
+"""The variant every other one is compared with: plain A3C."""
+ALPHA = 0.05
+"""Family-wise significance level of every axis's tests (after Holm's correction)."""
+SOLVING_FRACTION = 0.5
+"""A learning rate *solves* when at least this fraction of its seeds reached the threshold."""
+MEASURES = {"final return": "final_return", "steps to threshold*": "steps_or_budget"}
+"""The location measures of every axis: name in the tables -> ``runs`` column. ``*``: a run
+that never reached the threshold counts as its whole budget (``steps_or_budget``)."""
+POOLED = "final return, all values"
+"""The swept axes' extra measure: per env, every value's runs together (each plain-A3C run
+once), e.g. "over the whole grid of learning rates, does a run tend to end higher?"."""
+SPREAD = "final-return spread"
+"""The asynchrony axis's spread measure (Brown–Forsythe test of the final return)."""
+HIGHER_IS_BETTER = {"final return": True, "steps to threshold*": False, POOLED: True}
+REFERENCE_AXES = ("regime", "asynchrony")
+"""Where the plain-A3C reference of an axis without ``none`` runs comes from, in order."""
+
+
+def find_results(start: str | Path | None = None) -> str:
+    """The results root: ``results/`` of the repository the library was installed from, or
+    of ``start`` (default: the working directory) or a folder above it, whichever first holds
+    an axis's ``runs.csv``; else :data:`RESULTS_URL` (the library installed alone, Colab).
+
+    The way chapter 06 finds its data, so a chapter works from any folder.
+    """
+    here = Path.cwd() if start is None else Path(start)
+    here = here.resolve()
+    candidates = [Path(a3cmem_lib.__file__).resolve().parent.parent, here, *here.parents]
+    for repository in candidates:
+        folder = repository / "results"
+        if any((folder / name / RUNS_FILE).exists() for name in AXES):
+            return str(folder)
+    return RESULTS_URL
+
+
+def _axis(name: str) -> Axis:
+    if name not in AXES:
+        raise ValueError(f"axis must be one of {list(AXES)}, got {name!r}")
+    return AXES[name]
+
+
+def read_runs(root: str | Path, name: str) -> pd.DataFrame | None:
+    """``<root>/<name>/runs.csv`` (``root`` a folder or a URL), ``None`` if there is none."""
+    _axis(name)
+    location = f"{str(root).rstrip('/')}/{name}/{RUNS_FILE}"
+    if location.startswith(("https://", "http://")):
+        try:
+            return pd.read_csv(location)
+        except urllib.error.URLError:  # HTTPError (404: not committed yet) included
+            return None
+    return pd.read_csv(location) if Path(location).exists() else None
+
+
+@cache
+def expected_runs(name: str) -> tuple[str, ...]:
+    """The ``run_id`` of every run of axis ``name`` at its default number of seeds."""
+    return tuple(job.run_id for job in _axis(name).jobs())
+
+
+def missing_runs(runs: pd.DataFrame | None, name: str) -> list[str]:
+    """The runs of axis ``name`` not in ``runs`` (its ``runs.csv``; ``None``: all)."""
+    finished = set() if runs is None else set(runs["run_id"])
+    return [run_id for run_id in expected_runs(name) if run_id not in finished]
+
+
+def axis_progress(root: str | Path) -> pd.DataFrame:
+    """One row per axis: its ``setting``, ``runs`` finished of ``expected``, ``complete``,
+    and ``hours``: the sum of the finished runs' wall times (one run after another: the
+    axis's cost on this machine, process start-ups excluded)."""
+    rows = []
+    for name, axis in AXES.items():
+        runs = read_runs(root, name)
+        expected = set(expected_runs(name))
+        finished = runs[runs["run_id"].isin(expected)] if runs is not None else None
+        rows.append(
+            {
+                "axis": name,
+                "setting": axis.setting or "env",
+                "runs": 0 if finished is None else len(finished),
+                "expected": len(expected),
+                "complete": not missing_runs(runs, name),
+                "hours": 0.0 if finished is None else finished["wall_time"].sum() / 3600,
+            }
+        )
+    return pd.DataFrame(rows)
+
+
+def complete_axes(root: str | Path) -> list[str]:
+    """The axes whose every run (``AXES[name].jobs()``) is in their ``runs.csv``."""
+    return [name for name in AXES if not missing_runs(read_runs(root, name), name)]
+
+
+def _plain_runs(root: str | Path, source: str, env_id: str) -> pd.DataFrame | None:
+    """All plain-A3C runs of ``env_id`` at its budget and the default number of workers in
+    axis ``source`` (extra seeds included), or ``None`` unless every one of the axis's
+    default seeds is there."""
+    axis = AXES[source]
+    workers = TrainConfig().num_workers
+    wanted = [
+        job.run_id
+        for job in axis.jobs()
+        if job.labels["env"] == env_id
+        and job.labels["variant"] == BASELINE
+        and job.config.num_workers == workers
+    ]
+    runs = read_runs(root, source)
+    if not wanted or runs is None or not set(wanted) <= set(runs["run_id"]):
+        return None
+    return runs[
+        (runs["env"] == env_id)
+        & (runs["variant"] == BASELINE)
+        & (runs["num_workers"] == workers)
+        & (runs["total_steps"] == BUDGETS[env_id])
+    ]
+
+
+def reference_runs(root: str | Path, name: str) -> pd.DataFrame | None:
+    """Plain A3C for axis ``name`` if it has no ``none`` runs of its own, else ``None``.
+
+    Per environment of the axis: the ``none`` runs of the same environment and budget at the
+    default ``num_workers`` from the first axis of :data:`REFERENCE_AXES` that has all of
+    them, copied once per value of the swept setting (plain A3C does not depend on a buffer
+    setting), with ``source`` naming the axis they come from. An environment without such
+    runs gets no reference (its comparisons stay empty).
+    """
+    axis = _axis(name)
+    if BASELINE in axis.variants or axis.setting is None:
+        return None
+    parts = []
+    for env_id in axis.envs:
+        for source in REFERENCE_AXES:
+            plain = _plain_runs(root, source, env_id)
+            if plain is not None:
+                break
+        if plain is None:
+            continue
+        for value in axis.values:
+            parts.append(plain.assign(**{axis.setting: value, "source": source}))
+    return pd.concat(parts, ignore_index=True) if parts else None
+
+
+def load_axis(root: str | Path, name: str) -> pd.DataFrame | None:
+    """The runs of axis ``name`` with their plain-A3C reference (:func:`reference_runs`).
+
+    Returns:
+        ``runs.csv`` (``None`` if absent) with the reference's rows first, a ``source``
+        column (the axis folder each row was read from: ``name``, or ``regime`` /
+        ``asynchrony`` for a copied reference) and ``steps_or_budget`` (steps to the
+        threshold, an unsolved run counted as its budget).
+    """
+    runs = read_runs(root, name)
+    if runs is None:
+        return None
+    runs = runs.assign(source=name)
+    reference = reference_runs(root, name)
+    if reference is not None:
+        runs = pd.concat([reference, runs], ignore_index=True)
+    return runs.assign(steps_or_budget=steps_or_budget(runs))
+
+
+def grouping(name: str) -> list[str]:
+    """The columns an axis's comparisons are made within: ``env`` and the swept setting."""
+    axis = _axis(name)
+    return ["env", *([axis.setting] if axis.setting else [])]
+
+
+@dataclass
+class AxisTests:
+    """Every test of one axis against plain A3C, Holm-adjusted together.
+
+    ``location``: one row per (measure, ``env``, setting value, variant), the columns of
+    :func:`~a3cmem_lib.experiments.study_stats.compare_to_baseline` plus ``measure``,
+    ``p_holm`` and ``verdict``. ``spread`` (asynchrony only, else empty): those of
+    :func:`~a3cmem_lib.experiments.study_stats.compare_spread_to_baseline`, likewise.
+    ``verdict`` is ``"better"``, ``"worse"`` (than plain A3C, significant after Holm at
+    :data:`ALPHA`), ``"not detectable"`` or ``"no reference"`` (no test was possible).
+    """
+
+    location: pd.DataFrame
+    spread: pd.DataFrame
+
+    @property
+    def count(self) -> int:
+        """Tests in the family (rows with a p-value)."""
+        return int(self.location["p_value"].notna().sum() + self.spread["p_value"].notna().sum())
+
+
+def compare_axis(
+    runs: pd.DataFrame, name: str, *, seed: int = 0, resamples: int = 10_000
+) -> AxisTests:
+    """Test every variant of axis ``name`` against plain A3C within every (env, setting value).
+
+    Args:
+        runs: :func:`load_axis`'s table.
+        seed, resamples: of the bootstrap intervals.
+
+    Location measures: :data:`MEASURES`; a swept axis adds :data:`POOLED` (every value's runs
+    together, per env, a copied reference run counted once), the asynchrony axis the spread
+    of the final return. Holm's correction covers
+    all of them at once: the reference runs copied to every setting value make the tests
+    dependent, which Holm's procedure allows.
+    """
+    by = grouping(name)
+    parts = {
+        measure: compare_to_baseline(runs, column, by=by, seed=seed, resamples=resamples)
+        for measure, column in MEASURES.items()
+    }
+    if _axis(name).setting is not None:
+        once = runs.drop_duplicates(subset=["run_id"])
+        parts[POOLED] = compare_to_baseline(
+            once, "final_return", by=["env"], seed=seed, resamples=resamples
+        )
+    location = pd.concat(parts, names=["measure"]).reset_index(level=0).reset_index(drop=True)
+    if name == "asynchrony":
+        spread = compare_spread_to_baseline(runs, "final_return", by=by).assign(measure=SPREAD)
+    else:
+        spread = pd.DataFrame(columns=["measure", *by, "variant", "iqr", "baseline_iqr", "p_value"])
+    p_values = pd.concat([location["p_value"], spread["p_value"]], ignore_index=True)
+    tested = p_values.notna().to_numpy()
+    adjusted = np.full(len(p_values), np.nan)
+    if tested.any():
+        adjusted[tested] = holm(p_values[tested].to_numpy(dtype=float))
+    location["p_holm"] = adjusted[: len(location)]
+    spread["p_holm"] = adjusted[len(location) :]
+    location["verdict"] = [_location_verdict(row) for row in location.to_dict("records")]
+    spread["verdict"] = [_spread_verdict(row) for row in spread.to_dict("records")]
+    return AxisTests(location, spread)
+
+
+def _location_verdict(row: dict) -> str:
+    if pd.isna(row["p_holm"]):
+        return "no reference"
+    if row["p_holm"] > ALPHA or row["p_superior"] == 0.5:
+        return "not detectable"
+    larger = row["p_superior"] > 0.5
+    return "better" if larger == HIGHER_IS_BETTER[row["measure"]] else "worse"
+
+
+def _spread_verdict(row: dict) -> str:
+    if pd.isna(row["p_holm"]):
+        return "no reference"
+    if row["p_holm"] > ALPHA:
+        return "not detectable"
+    wider = (row["iqr"], row["std"]) > (row["baseline_iqr"], row["baseline_std"])
+    return "worse" if wider else "better"
+
+
+def seeds_per_cell(runs: pd.DataFrame, name: str) -> tuple[int, int]:
+    """(fewest runs of a memory variant, fewest plain-A3C runs) in any (env, setting value)
+    cell of axis ``name``; plain A3C's is 0 without a reference."""
+    cells = runs.groupby([*grouping(name), "variant"]).size().reset_index(name="runs")
+    memory = cells.loc[cells["variant"] != BASELINE, "runs"]
+    plain = cells.loc[cells["variant"] == BASELINE, "runs"]
+    return int(memory.min()) if len(memory) else 0, int(plain.min()) if len(plain) else 0
+
+
+def detectable_effect(runs: pd.DataFrame, name: str, tests: int = 1) -> float:
+    """The smallest probability of superiority a test of one cell of axis ``name`` can call
+    significant when it is the most significant of ``tests`` Holm-corrected tests (its
+    p-value must be ``<= ALPHA / tests``); NaN: none can, too few seeds.
+
+    :func:`~a3cmem_lib.experiments.study_stats.detectable_superiority` at
+    :func:`seeds_per_cell`'s counts.
+    """
+    if isinstance(tests, bool) or not isinstance(tests, int) or tests < 1:
+        raise ValueError(f"tests must be an int >= 1, got {tests!r}")
+    n, m = seeds_per_cell(runs, name)
+    return detectable_superiority(n, m, ALPHA / tests) if n and m else float("nan")
+
+
+def rates_that_solve(runs: pd.DataFrame) -> pd.DataFrame:
+    """Per (env, variant, learning rate): ``seeds``, ``solved`` (seeds that reached the
+    threshold), ``solves`` (``solved >= SOLVING_FRACTION * seeds``: at least half) and the
+    ``final_return_median`` over seeds."""
+    rows = []
+    for (env_id, variant, rate), group in runs.groupby(
+        ["env", "variant", "learning_rate"], sort=False
+    ):
+        solved = int(group["steps_to_threshold"].notna().sum())
+        rows.append(
+            {
+                "env": env_id,
+                "variant": variant,
+                "learning_rate": rate,
+                "seeds": len(group),
+                "solved": solved,
+                "solves": solved >= SOLVING_FRACTION * len(group),
+                "final_return_median": float(group["final_return"].median()),
+            }
+        )
+    return pd.DataFrame(rows).sort_values(["env", "variant", "learning_rate"], kind="stable")
+
+
+def fraction_of_rates_that_solve(runs: pd.DataFrame) -> pd.DataFrame:
+    """The A3C paper's robustness measure (Mnih et al., 2016, Figure 2), per (env, variant):
+    ``rates`` tried, ``rates_solved`` (rates that solve, :func:`rates_that_solve`), their
+    ``fraction``, and the ``lowest`` and ``highest`` rate that solves (NaN if none does)."""
+    rows = []
+    table = rates_that_solve(runs)
+    for (env_id, variant), group in table.groupby(["env", "variant"], sort=False):
+        solving = group.loc[group["solves"], "learning_rate"]
+        rows.append(
+            {
+                "env": env_id,
+                "variant": variant,
+                "rates": len(group),
+                "rates_solved": len(solving),
+                "fraction": len(solving) / len(group),
+                "lowest": solving.min() if len(solving) else np.nan,
+                "highest": solving.max() if len(solving) else np.nan,
+            }
+        )
+    order = list(dict.fromkeys(runs["variant"]))
+    frame = pd.DataFrame(rows)
+    return frame.sort_values(
+        ["env", "variant"], key=lambda c: c.map(order.index) if c.name == "variant" else c
+    ).reset_index(drop=True)
+
+
+def policy_lag_table(runs: pd.DataFrame) -> pd.DataFrame:
+    """The asynchrony axis per (env, ``num_workers``, variant), over seeds: the median and
+    quartiles of each run's mean policy lag (updates of the shared model), the median of its
+    90th percentile, and the median and IQR of the final return (the spread over seeds)."""
+    rows = []
+    for (env_id, workers, variant), group in runs.groupby(
+        ["env", "num_workers", "variant"], sort=False
+    ):
+        lag = group["policy_lag_mean"].dropna()
+        q25, q75 = group["final_return"].quantile([0.25, 0.75])
+        rows.append(
+            {
+                "env": env_id,
+                "num_workers": workers,
+                "variant": variant,
+                "seeds": len(group),
+                "lag_median": lag.median() if len(lag) else np.nan,
+                "lag_q25": lag.quantile(0.25) if len(lag) else np.nan,
+                "lag_q75": lag.quantile(0.75) if len(lag) else np.nan,
+                "lag_p90_median": group["policy_lag_p90"].median(),
+                "final_return_median": group["final_return"].median(),
+                "final_return_iqr": q75 - q25,
+            }
+        )
+    return pd.DataFrame(rows)
+
+
+def format_number(value: float) -> str:
+    """How tables and conclusions print a number: thousands separators from 100 on, three
+    significant digits below, ``-`` for NaN (chapter 06's convention)."""
+    if pd.isna(value):
+        return "-"
+    return f"{value:,.0f}" if abs(value) >= 100 else f"{value:.3g}"
+
+
+def _listing(items: Sequence[str]) -> str:
+    items = list(items)
+    if len(items) <= 1:
+        return "".join(items)
+    return ", ".join(items[:-1]) + " and " + items[-1]
+
+
+@dataclass
+class AxisReport:
+    """Everything chapter 07 shows about one axis (built by :func:`axis_report`)."""
+
+    name: str
+    runs: pd.DataFrame
+    """:func:`load_axis`'s table."""
+    tests: AxisTests
+    complete: bool
+    """Every run of the axis is there (:func:`missing_runs` is empty)."""
+    missing: int
+    """Runs of the axis not finished."""
+
+    @property
+    def axis(self) -> Axis:
+        return AXES[self.name]
+
+    @property
+    def setting(self) -> str:
+        """The swept column: the axis's TrainConfig field, ``env`` for ``regime``."""
+        return self.axis.setting or "env"
+
+    @property
+    def reference(self) -> str | None:
+        """Where the plain-A3C runs come from (an axis name), ``None`` if there are none."""
+        plain = self.runs.loc[self.runs["variant"] == BASELINE, "source"]
+        return _listing(list(dict.fromkeys(plain))) if len(plain) else None
+
+
+def axis_report(root: str | Path, name: str, *, seed: int = 0) -> AxisReport | None:
+    """Load axis ``name`` from ``root`` and test it (``None`` if it has no ``runs.csv``)."""
+    runs = load_axis(root, name)
+    if runs is None:
+        return None
+    own = runs[runs["source"] == name]
+    missing = len(missing_runs(own, name))
+    tests = compare_axis(runs, name, seed=seed)
+    return AxisReport(name, runs, tests, complete=missing == 0, missing=missing)
+
+
+def smallest_p_value(n: int, m: int) -> float:
+    """The smallest two-sided Mann–Whitney p-value ``n`` runs against ``m`` can give (every
+    run of one beats every run of the other). Needs scipy."""
+    from scipy.stats import mannwhitneyu
+
+    if n < 1 or m < 1:
+        raise ValueError(f"n and m must be >= 1, got {n} and {m}")
+    return float(mannwhitneyu(np.arange(n) + m, np.arange(m), alternative="two-sided").pvalue)
+
+
+def _power(report: AxisReport, n: int, m: int) -> str:
+    """What ``n`` seeds against ``m`` can detect in the axis's family of tests."""
+    count = report.tests.count
+    floor = smallest_p_value(n, m)
+    if count * floor > ALPHA:
+        return (
+            f"with {n} seeds against {m} the smallest p-value a test can give is "
+            f"{floor:.2g} (complete separation, A = 1 or 0), so after Holm's correction over "
+            f"the axis's {count} tests no single cell can be significant"
+        )
+    edge = detectable_effect(report.runs, report.name, count)
+    return (
+        f"with {n} seeds against {m} a cell's difference is significant after Holm's "
+        f"correction over the axis's {count} tests only if A ≥ {edge:.2f} (or ≤ "
+        f"{1 - edge:.2f}) at the least"
+    )
+
+
+def _cell(report: AxisReport, row: dict) -> str:
+    """Where a test was made: the environment and the setting value."""
+    if row["measure"] == POOLED:
+        return f"{row['env']}, all values of {report.setting}"
+    if report.axis.setting is None:
+        return f"{row['env']} ({REGIMES[row['env']]})"
+    return f"{row['env']}, {report.setting} = {row[report.setting]:g}"
+
+
+def _finding(report: AxisReport, row: dict) -> str:
+    return (
+        f"`{row['variant']}` on {_cell(report, row)}: median {format_number(row['median'])} "
+        f"against {format_number(row['baseline_median'])} (A = {row['p_superior']:.2f}, "
+        f"p_Holm = {row['p_holm']:.2g})"
+    )
+
+
+def _no_effect(rows: pd.DataFrame, n: int) -> str:
+    tested = rows.dropna(subset=["p_value"])
+    if tested.empty:
+        return "no test possible (no plain-A3C reference)"
+    values = tested["p_superior"].to_numpy(dtype=float)
+    extreme = values[np.argmax(np.abs(values - 0.5))]
+    return (
+        f"no effect detectable with {n} seeds ({len(tested)} tests; the most extreme A is "
+        f"{extreme:.2f}, the smallest p_Holm {tested['p_holm'].min():.2g})"
+    )
+
+
+def _figure(report: AxisReport, measure: str) -> str:
+    if report.axis.setting is None:
+        return {"final return": "figure *final return*"}.get(measure, "figure *steps to threshold*")
+    column = "steps to threshold" if measure.startswith("steps") else "final return"
+    return f"figure *{column} against {report.setting}*"
+
+
+def render_conclusion(report: AxisReport) -> str:
+    """The axis's conclusion as Markdown, every number from ``report``'s tables.
+
+    First what the seeds can detect after Holm's correction; then one bullet per measure:
+    the differences from plain A3C that survive the correction, or "no effect detectable
+    with n seeds"; then what the axis adds (learning-rate: the fraction of rates that solve;
+    asynchrony: policy lag and spread; swept settings: the value each variant does best at).
+    Each bullet names the figure or table it rests on. An incomplete axis raises a
+    ``ValueError``: its data support no conclusion yet.
+    """
+    if not report.complete:
+        raise ValueError(
+            f"report: axis {report.name!r} is incomplete ({report.missing} runs missing); "
+            "only complete axes get a conclusion"
+        )
+    tests = report.tests
+    n, m = seeds_per_cell(report.runs, report.name)
+    own = int((report.runs["source"] == report.name).sum())
+    if report.reference is None:
+        reference = "no plain-A3C reference is committed yet, so nothing is tested against it"
+        power = ""
+    else:
+        reference = (
+            "plain A3C is this axis's own `none` runs"
+            if report.reference == report.name
+            else f"plain A3C is the `none` runs of the `{report.reference}` axis (same "
+            f"environment and budget, {TrainConfig().num_workers} workers), compared with "
+            "every value"
+        )
+        power = f"; {_power(report, n, m)}"
+    table = f"table *tests of `{report.name}`*"
+    lines = [f"**{report.axis.question}** {own} runs; {reference}{power} ({table}).", ""]
+    for measure, rows in tests.location.groupby("measure", sort=False):
+        found = rows[rows["verdict"].isin(["better", "worse"])]
+        pointer = f"({_figure(report, measure)}; {table}, rows `{measure}`)"
+        label = measure.rstrip("*").capitalize()
+        if found.empty:
+            lines.append(f"- **{label}**: {_no_effect(rows, n)} {pointer}.")
+            continue
+        parts = []
+        for verdict in ("better", "worse"):
+            chosen = found[found["verdict"] == verdict]
+            if len(chosen):
+                findings = _listing([_finding(report, row) for row in chosen.to_dict("records")])
+                parts.append(f"{verdict} than plain A3C: {findings}")
+        rest = int(rows["p_value"].notna().sum()) - len(found)
+        others = f"; the other {rest} show no detectable difference" if rest else ""
+        lines.append(f"- **{label}**: {'; '.join(parts)}{others} {pointer}.")
+    if report.name == "learning-rate":
+        lines.append(_rates_bullet(report))
+    if report.name == "asynchrony":
+        lines.extend(_asynchrony_bullets(report, n))
+    if report.axis.setting is not None:
+        lines.append(
+            f"- **Where each memory variant ends highest** (medians, descriptive, not tested): "
+            f"{_best_values(report)} ({_figure(report, 'final return')})."
+        )
+    return "\n".join(lines)
+
+
+def _rates_bullet(report: AxisReport) -> str:
+    parts = []
+    for row in fraction_of_rates_that_solve(report.runs).to_dict("records"):
+        span = (
+            f" ({format_number(row['lowest'])} to {format_number(row['highest'])})"
+            if row["rates_solved"]
+            else ""
+        )
+        parts.append(f"`{row['variant']}` {row['rates_solved']} of {row['rates']}{span}")
+    return (
+        "- **Learning rates that solve** (a rate solves when at least half its seeds reached "
+        f"the threshold): {_listing(parts)} (table *rates that solve*; figure *fraction of "
+        "seeds that reached the threshold against learning_rate*)."
+    )
+
+
+def _asynchrony_bullets(report: AxisReport, n: int) -> list[str]:
+    lags = policy_lag_table(report.runs)
+    low, high = lags["num_workers"].min(), lags["num_workers"].max()
+    lag_parts, iqr_parts = [], []
+    for variant, group in lags.groupby("variant", sort=False):
+        by_workers = group.set_index("num_workers")["lag_median"]
+        lag_parts.append(
+            f"`{variant}` {format_number(by_workers[low])} → {format_number(by_workers[high])}"
+            if by_workers.notna().all()
+            else f"`{variant}` not measured in every run"
+        )
+        iqr_parts.append(
+            f"`{variant}` {format_number(group['final_return_iqr'].min())} to "
+            f"{format_number(group['final_return_iqr'].max())}"
+        )
+    spread = report.tests.spread
+    found = spread[spread["verdict"].isin(["better", "worse"])]
+    if found.empty:
+        tested = spread.dropna(subset=["p_value"])
+        verdict = (
+            f"no difference in spread detectable with {n} seeds ({len(tested)} tests, "
+            f"smallest p_Holm {tested['p_holm'].min():.2g})"
+            if len(tested)
+            else "no test possible"
+        )
+    else:
+        verdict = _listing(
+            [
+                f"`{row['variant']}` at {row['num_workers']:g} workers is "
+                f"{'more' if row['verdict'] == 'worse' else 'less'} spread out (IQR "
+                f"{format_number(row['iqr'])} against {format_number(row['baseline_iqr'])}, "
+                f"p_Holm = {row['p_holm']:.2g})"
+                for row in found.to_dict("records")
+            ]
+        )
+    return [
+        f"- **Policy lag** (median over seeds of each run's mean, {low} → {high} workers): "
+        f"{_listing(lag_parts)} updates of the shared model (table *policy lag*; figure *mean "
+        "policy lag against num_workers*).",
+        f"- **Spread over seeds** (IQR of the final return, smallest to largest over worker "
+        f"counts): {_listing(iqr_parts)}; Brown–Forsythe against plain A3C: {verdict} (table "
+        f"*policy lag*, column `final_return_iqr`; table *tests of `asynchrony`*, rows "
+        f"`{SPREAD}`).",
+    ]
+
+
+def _best_values(report: AxisReport) -> str:
+    """Per env and memory variant, the setting value with the highest and the lowest median
+    final return."""
+    setting = report.setting
+    medians = (
+        report.runs[report.runs["variant"] != BASELINE]
+        .groupby(["env", "variant", setting], sort=False)["final_return"]
+        .median()
+        .reset_index()
+    )
+    parts = []
+    for (env_id, variant), group in medians.groupby(["env", "variant"], sort=False):
+        top = group.loc[group["final_return"].idxmax()]
+        low = group.loc[group["final_return"].idxmin()]
+        parts.append(
+            f"`{variant}` on {env_id} at {setting} = {top[setting]:g} (median "
+            f"{format_number(top['final_return'])}; lowest {format_number(low['final_return'])} "
+            f"at {low[setting]:g})"
+        )
+    return _listing(parts)
+
+
+def summary_map(reports: Sequence[AxisReport]) -> pd.DataFrame:
+    """The map of chapter 07: one row per (axis, env, measure) of the complete axes, one
+    column per memory variant, each cell saying where the variant differs significantly
+    from plain A3C: ``better at 1, 2`` / ``worse at 16`` (setting values; ``better`` alone
+    for a regime or a pooled test), ``·`` where no difference is detectable, ``""`` where
+    it was not tested."""
+    rows = []
+    for report in reports:
+        if not report.complete:
+            continue
+        frames = [frame for frame in (report.tests.location, report.tests.spread) if len(frame)]
+        tests = pd.concat(frames, ignore_index=True).dropna(subset=["p_value"])
+        for (env_id, measure), group in tests.groupby(["env", "measure"], sort=False):
+            row = {"axis": report.name, "env": env_id, "measure": measure}
+            for variant, cells in group.groupby("variant", sort=False):
+                row[variant] = _map_cell(report, measure, cells)
+            rows.append(row)
+    frame = pd.DataFrame(rows)
+    return frame.fillna("") if len(frame) else pd.DataFrame(columns=["axis", "env", "measure"])
+
+
+def _map_cell(report: AxisReport, measure: str, cells: pd.DataFrame) -> str:
+    parts = []
+    for verdict in ("better", "worse"):
+        chosen = cells[cells["verdict"] == verdict]
+        if chosen.empty:
+            continue
+        if report.axis.setting is None or measure == POOLED:
+            parts.append(verdict)
+        else:
+            values = ", ".join(f"{value:g}" for value in chosen[report.setting])
+            parts.append(f"{verdict} at {values}")
+    return "; ".join(parts) or "·"
