@@ -330,4 +330,23 @@ def test_tables_written_by_run_axis_are_read_back(tmp_path: Path) -> None:
     # the fake trainer's plain A3C never learns, its memory variants do: every seed apart
     pooled = axis.tests.location.query(f"measure == '{report.POOLED}'")
     assert set(pooled["verdict"]) == {"better"}
-    assert "**Final return, all values**: better than plain A3C" in report.render_conclusion(axis)
+    text = report.render_conclusion(axis)
+    assert "**Final return, all values**: better than plain A3C" in text
+    assert "not measured in every cell" in text  # the fake trainer measures no policy lag
+
+
+def test_render_map_names_every_axis(strong: report.AxisReport, tmp_path: Path) -> None:
+    write(tmp_path, "asynchrony", synthetic_runs("asynchrony"))
+    five = report.axis_report(tmp_path, "asynchrony")
+    progress = report.axis_progress(tmp_path)
+    progress.loc[progress["axis"] == "replay-ratio", ["complete", "runs"]] = [True, 75]
+    text = report.render_map([strong, five], progress)
+    lines = text.splitlines()
+    assert len(lines) == len(AXES)
+    assert lines[0] == "- **regime**: not complete (0 of 125 runs), no conclusion yet."
+    assert lines[1].startswith("- **asynchrony**: no difference from plain A3C detectable")
+    replay = next(line for line in lines if line.startswith("- **replay-ratio**"))
+    assert (
+        "better: `mixture` (final return, CartPole-v1 at replay_ratio = 1, 2, 4, 8, 16)" in replay
+    )
+    assert "worse: `fifo` (final return, CartPole-v1 at replay_ratio = 16)" in replay

@@ -592,11 +592,10 @@ def _asynchrony_bullets(report: AxisReport, n: int) -> list[str]:
     lag_parts, iqr_parts = [], []
     for variant, group in lags.groupby("variant", sort=False):
         by_workers = group.set_index("num_workers")["lag_median"]
-        lag_parts.append(
-            f"`{variant}` {format_number(by_workers[low])} → {format_number(by_workers[high])}"
-            if by_workers.notna().all()
-            else f"`{variant}` not measured in every run"
-        )
+        if by_workers.notna().all():
+            lag_parts.append(
+                f"`{variant}` {format_number(by_workers[low])} → {format_number(by_workers[high])}"
+            )
         iqr_parts.append(
             f"`{variant}` {format_number(group['final_return_iqr'].min())} to "
             f"{format_number(group['final_return_iqr'].max())}"
@@ -621,10 +620,14 @@ def _asynchrony_bullets(report: AxisReport, n: int) -> list[str]:
                 for row in found.to_dict("records")
             ]
         )
+    lag = (
+        f"{_listing(lag_parts)} updates of the shared model"
+        if len(lag_parts) == lags["variant"].nunique()
+        else "not measured in every cell, nothing to compare"
+    )
     return [
         f"- **Policy lag** (median over seeds of each run's mean, {low} → {high} workers): "
-        f"{_listing(lag_parts)} updates of the shared model (table *policy lag*; figure *mean "
-        "policy lag against num_workers*).",
+        f"{lag} (table *policy lag*; figure *mean policy lag against num_workers*).",
         f"- **Spread over seeds** (IQR of the final return, smallest to largest over worker "
         f"counts): {_listing(iqr_parts)}; Brown–Forsythe against plain A3C: {verdict} (table "
         f"*policy lag*, column `final_return_iqr`; table *tests of `asynchrony`*, rows "
@@ -687,3 +690,43 @@ def _map_cell(report: AxisReport, measure: str, cells: pd.DataFrame) -> str:
             values = ", ".join(f"{value:g}" for value in chosen[report.setting])
             parts.append(f"{verdict} at {values}")
     return "; ".join(parts) or "·"
+
+
+def render_map(reports: Sequence[AxisReport], progress: pd.DataFrame) -> str:
+    """The map as Markdown, one bullet per axis of ``progress`` (:func:`axis_progress`):
+    for a complete axis the variants and measures where the memory layer was significantly
+    better or worse than plain A3C (from :func:`summary_map`), or that nothing was; for an
+    incomplete one how many of its runs are there."""
+    table = summary_map(reports)
+    lines = []
+    for row in progress.to_dict("records"):
+        name = row["axis"]
+        if not row["complete"]:
+            lines.append(
+                f"- **{name}**: not complete ({row['runs']} of {row['expected']} runs), no "
+                "conclusion yet."
+            )
+            continue
+        rows = table[table["axis"] == name]
+        variants = [column for column in rows.columns[3:] if (rows[column] != "").any()]
+        found = {"better": [], "worse": []}
+        for record in rows.to_dict("records"):
+            for variant in variants:
+                for part in record[variant].split("; "):
+                    verdict, _, where = part.partition(" at ")
+                    if verdict in found:
+                        at = f" at {AXES[name].setting} = {where}" if where else ""
+                        found[verdict].append(
+                            f"`{variant}` ({record['measure'].rstrip('*')}, {record['env']}{at})"
+                        )
+        if not variants:
+            lines.append(f"- **{name}**: no plain-A3C reference committed yet, nothing tested.")
+        elif not found["better"] and not found["worse"]:
+            lines.append(
+                f"- **{name}**: no difference from plain A3C detectable in any of its "
+                f"{len(rows)} measure × environment rows."
+            )
+        else:
+            parts = [f"{verdict}: {_listing(items)}" for verdict, items in found.items() if items]
+            lines.append(f"- **{name}**: {'; '.join(parts)}.")
+    return "\n".join(lines)
