@@ -261,7 +261,7 @@ class SumTree:
             self._find_scratch = self._make_find_scratch(n)
         _, flat, sums, steps, last, edge, passed, words, chosen, columns = self._find_scratch
         add, multiply = np.add, np.multiply
-        for blocks in self._child_sums:
+        for level, blocks in enumerate(self._child_sums, start=1):
             children = blocks.take(nodes, axis=0).T  # (k, n)
             # Added in order, so each row is >= the one before it, exactly. (A matrix
             # product is faster, but BLAS may round rows differently and break that.)
@@ -274,9 +274,10 @@ class SumTree:
                 child = np.add.reduce(passed, axis=0, dtype=np.int64)
             else:
                 child = np.add.reduce(words, axis=0).view(np.uint8)
-            multiply(child, n, chosen, dtype=np.int64)
-            add(chosen, columns, chosen)
-            targets -= flat[chosen]
+            if level < self.depth:  # the leaf level leaves no target to carry down
+                multiply(child, n, chosen, dtype=np.int64)
+                add(chosen, columns, chosen)
+                targets -= flat[chosen]
             multiply(nodes, k, nodes)
             add(nodes, child, nodes)
         return nodes
