@@ -143,7 +143,9 @@ def test_a_memory_only_axis_without_regime_has_no_reference_for_keydoor(tmp_path
     tests = report.compare_axis(runs, "capacity", resamples=200)
     keydoor = tests.location[tests.location["env"] == "a3cmem/KeyDoor-v0"]
     assert len(keydoor) and set(keydoor["verdict"]) == {"no reference"}
-    assert tests.count == int(tests.location["p_value"].notna().sum())
+    tested = tests.location["p_value"].notna().sum() + tests.setting["p_value"].notna().sum()
+    assert tests.count == tested and tests.spread.empty
+    assert len(tests.setting) == 2 * 2 * 2  # envs x variants x measures: no reference needed
 
 
 def test_steps_or_budget_counts_an_unsolved_run_as_its_budget(tmp_path: Path) -> None:
@@ -190,9 +192,22 @@ def test_compare_axis_finds_the_effects_and_only_them(strong: report.AxisReport)
     assert pooled.loc["mixture", "verdict"] == "better"
     assert pooled.loc["mixture", "baseline_n"] == 20  # each copied reference run once
     tested = location["p_value"].notna()
-    assert strong.tests.count == tested.sum() == 3 * 5 * 2 + 3
+    assert tested.sum() == 3 * 5 * 2 + 3
+    assert strong.tests.count == tested.sum() + 3 * 2  # and one setting test per variant, measure
     assert (location["p_holm"] >= location["p_value"]).all()
     assert strong.tests.spread.empty
+
+
+def test_setting_effect_finds_where_the_setting_matters(strong: report.AxisReport) -> None:
+    setting = strong.tests.setting.set_index(["measure", "variant"])
+    assert setting.loc[("final return", "fifo"), "verdict"] == "depends"  # lower at 16
+    assert setting.loc[("final return", "fifo"), "best"] != 16.0
+    assert setting.loc[("final return", "mixture"), "verdict"] == "not detectable"  # constant
+    assert setting.loc[("final return", "per"), "verdict"] == "not detectable"
+    assert set(setting["values"]) == {5} and set(setting["runs"]) == {100}
+    assert "none" not in setting.index.get_level_values("variant")  # the copied reference
+    assert (setting["p_holm"] >= setting["p_value"]).all()
+    assert report.setting_effect(strong.runs, "regime").empty
 
 
 def test_conclusion_quotes_the_tables_and_points_at_them(strong: report.AxisReport) -> None:
@@ -247,7 +262,8 @@ def test_asynchrony_spread_tests_join_the_family(tmp_path: Path) -> None:
     tests = report.axis_report(tmp_path, "asynchrony").tests
     assert len(tests.spread) == 2 * 5
     assert set(tests.spread["verdict"]) == {"worse"}  # far more spread out than plain A3C
-    assert tests.count == len(tests.spread) + tests.location["p_value"].notna().sum()
+    setting = tests.setting["p_value"].notna().sum()
+    assert tests.count == len(tests.spread) + tests.location["p_value"].notna().sum() + setting
 
 
 def test_learning_rate_robustness_counts_rates_with_at_least_half_solved() -> None:
@@ -344,9 +360,26 @@ def test_render_map_names_every_axis(strong: report.AxisReport, tmp_path: Path) 
     lines = text.splitlines()
     assert len(lines) == len(AXES)
     assert lines[0] == "- **regime**: not complete (0 of 125 runs), no conclusion yet."
-    assert lines[1].startswith("- **asynchrony**: no difference from plain A3C detectable")
+    count = five.tests.count
+    assert (
+        lines[1]
+        == f"- **asynchrony**: nothing detectable in its {count} tests (with 5 seeds per cell)."
+    )
     replay = next(line for line in lines if line.startswith("- **replay-ratio**"))
     assert (
-        "better: `mixture` (final return, CartPole-v1 at replay_ratio = 1, 2, 4, 8, 16)" in replay
+        "better than plain A3C: `mixture` (final return, CartPole-v1, replay_ratio = 1)" in replay
     )
-    assert "worse: `fifo` (final return, CartPole-v1 at replay_ratio = 16)" in replay
+    assert "worse than plain A3C: `fifo` (final return, CartPole-v1, replay_ratio = 16)" in replay
+    assert "the setting matters for `fifo`'s final return on CartPole-v1" in replay
+
+
+def test_an_axis_without_reference_is_read_within_its_variants(tmp_path: Path) -> None:
+    write(tmp_path, "replay-ratio", synthetic_runs("replay-ratio", effects))
+    alone = report.axis_report(tmp_path, "replay-ratio")
+    assert alone.complete and alone.reference is None
+    assert alone.tests.count == 3 * 2  # the setting tests only
+    text = report.render_conclusion(alone)
+    assert "no plain-A3C reference is committed yet" in text
+    assert "- **Against plain A3C**: no test possible until a plain-A3C reference" in text
+    assert "- **Does replay_ratio matter?**" in text
+    assert "rows `final return`" not in text  # no bullet for a measure without tests

@@ -213,7 +213,7 @@ def grouping(name: str) -> list[str]:
 
 @dataclass
 class AxisTests:
-    """Every test of one axis against plain A3C, Holm-adjusted together.
+    """Every test of one axis, Holm-adjusted together.
 
     ``location``: one row per (measure, ``env``, setting value, variant), the columns of
     :func:`~a3cmem_lib.experiments.study_stats.compare_to_baseline` plus ``measure``,
@@ -221,21 +221,70 @@ class AxisTests:
     :func:`~a3cmem_lib.experiments.study_stats.compare_spread_to_baseline`, likewise.
     ``verdict`` is ``"better"``, ``"worse"`` (than plain A3C, significant after Holm at
     :data:`ALPHA`), ``"not detectable"`` or ``"no reference"`` (no test was possible).
+    ``setting``: :func:`setting_effect`'s table (empty for ``regime``), with ``p_holm`` and
+    ``verdict`` ``"depends"`` or ``"not detectable"``.
     """
 
     location: pd.DataFrame
     spread: pd.DataFrame
+    setting: pd.DataFrame
+
+    def tables(self) -> list[pd.DataFrame]:
+        """The three tables, in the order their p-values are adjusted."""
+        return [self.location, self.spread, self.setting]
 
     @property
     def count(self) -> int:
         """Tests in the family (rows with a p-value)."""
-        return int(self.location["p_value"].notna().sum() + self.spread["p_value"].notna().sum())
+        return int(sum(table["p_value"].notna().sum() for table in self.tables()))
+
+
+def setting_effect(runs: pd.DataFrame, name: str) -> pd.DataFrame:
+    """Does the swept setting matter at all? Per (env, variant, measure) of axis ``name``, a
+    Kruskal–Wallis test of equal distributions across the setting's values.
+
+    A rank test of all the values at once, so one test per variant instead of one per cell:
+    it has the power the cell-by-cell comparisons lack, and allows an effect that is not
+    monotone (capacity: "too small ... too large"). A copied plain-A3C reference is
+    constant across values and left out. Needs scipy.
+
+    Returns:
+        Columns ``measure, env, variant, values, runs, statistic`` (H), ``p_value`` (1.0
+        when every run has the same value), ``best`` (the value with the highest median
+        final return or the fewest median steps) and ``best_median``; empty for ``regime``.
+    """
+    from scipy.stats import kruskal
+
+    setting = _axis(name).setting
+    columns = ["measure", "env", "variant", "values", "runs", "statistic", "p_value", "best"]
+    if setting is None:
+        return pd.DataFrame(columns=[*columns, "best_median"])
+    own = runs[runs["source"] == name] if "source" in runs else runs
+    rows = []
+    for measure, column in MEASURES.items():
+        for (env_id, variant), group in own.groupby(["env", "variant"], sort=False):
+            samples = [g[column].dropna().to_numpy(dtype=float) for _, g in group.groupby(setting)]
+            samples = [sample for sample in samples if len(sample)]
+            medians = group.groupby(setting)[column].median()
+            best = medians.idxmax() if HIGHER_IS_BETTER[measure] else medians.idxmin()
+            row = {"measure": measure, "env": env_id, "variant": variant}
+            row.update(values=len(samples), runs=int(sum(len(x) for x in samples)))
+            row.update(best=best, best_median=float(medians[best]))
+            if len(samples) < 2:
+                row.update(statistic=np.nan, p_value=np.nan)
+            elif np.ptp(np.concatenate(samples)) == 0:
+                row.update(statistic=0.0, p_value=1.0)
+            else:
+                row["statistic"], row["p_value"] = (float(x) for x in kruskal(*samples))
+            rows.append(row)
+    return pd.DataFrame(rows, columns=[*columns, "best_median"])
 
 
 def compare_axis(
     runs: pd.DataFrame, name: str, *, seed: int = 0, resamples: int = 10_000
 ) -> AxisTests:
-    """Test every variant of axis ``name`` against plain A3C within every (env, setting value).
+    """Test every variant of axis ``name`` against plain A3C within every (env, setting value),
+    and whether the setting matters (:func:`setting_effect`).
 
     Args:
         runs: :func:`load_axis`'s table.
@@ -243,9 +292,9 @@ def compare_axis(
 
     Location measures: :data:`MEASURES`; a swept axis adds :data:`POOLED` (every value's runs
     together, per env, a copied reference run counted once), the asynchrony axis the spread
-    of the final return. Holm's correction covers
-    all of them at once: the reference runs copied to every setting value make the tests
-    dependent, which Holm's procedure allows.
+    of the final return. Holm's correction covers all of them and the setting tests at once:
+    the reference runs copied to every setting value make the tests dependent, which Holm's
+    procedure allows.
     """
     by = grouping(name)
     parts = {
@@ -262,16 +311,22 @@ def compare_axis(
         spread = compare_spread_to_baseline(runs, "final_return", by=by).assign(measure=SPREAD)
     else:
         spread = pd.DataFrame(columns=["measure", *by, "variant", "iqr", "baseline_iqr", "p_value"])
-    p_values = pd.concat([location["p_value"], spread["p_value"]], ignore_index=True)
+    tests = AxisTests(location, spread, setting_effect(runs, name))
+    p_values = pd.concat([table["p_value"] for table in tests.tables()], ignore_index=True)
     tested = p_values.notna().to_numpy()
     adjusted = np.full(len(p_values), np.nan)
     if tested.any():
         adjusted[tested] = holm(p_values[tested].to_numpy(dtype=float))
-    location["p_holm"] = adjusted[: len(location)]
-    spread["p_holm"] = adjusted[len(location) :]
+    start = 0
+    for table in tests.tables():
+        table["p_holm"] = adjusted[start : start + len(table)]
+        start += len(table)
     location["verdict"] = [_location_verdict(row) for row in location.to_dict("records")]
     spread["verdict"] = [_spread_verdict(row) for row in spread.to_dict("records")]
-    return AxisTests(location, spread)
+    tests.setting["verdict"] = np.where(
+        tests.setting["p_holm"] <= ALPHA, "depends", "not detectable"
+    )
+    return tests
 
 
 def _location_verdict(row: dict) -> str:
@@ -493,8 +548,6 @@ def _finding(report: AxisReport, row: dict) -> str:
 
 def _no_effect(rows: pd.DataFrame, n: int) -> str:
     tested = rows.dropna(subset=["p_value"])
-    if tested.empty:
-        return "no test possible (no plain-A3C reference)"
     values = tested["p_superior"].to_numpy(dtype=float)
     extreme = values[np.argmax(np.abs(values - 0.5))]
     return (
@@ -542,7 +595,15 @@ def render_conclusion(report: AxisReport) -> str:
         power = f"; {_power(report, n, m)}"
     table = f"table *tests of `{report.name}`*"
     lines = [f"**{report.axis.question}** {own} runs; {reference}{power} ({table}).", ""]
+    if tests.location["p_value"].isna().all():
+        lines.append(
+            "- **Against plain A3C**: no test possible until a plain-A3C reference is committed "
+            f"(the `none` runs of {' or '.join(f'`{axis}`' for axis in REFERENCE_AXES)}) "
+            f"({table})."
+        )
     for measure, rows in tests.location.groupby("measure", sort=False):
+        if rows["p_value"].isna().all():
+            continue
         found = rows[rows["verdict"].isin(["better", "worse"])]
         pointer = f"({_figure(report, measure)}; {table}, rows `{measure}`)"
         label = measure.rstrip("*").capitalize()
@@ -558,6 +619,8 @@ def render_conclusion(report: AxisReport) -> str:
         rest = int(rows["p_value"].notna().sum()) - len(found)
         others = f"; the other {rest} show no detectable difference" if rest else ""
         lines.append(f"- **{label}**: {'; '.join(parts)}{others} {pointer}.")
+    if len(tests.setting):
+        lines.append(_setting_bullet(report))
     if report.name == "learning-rate":
         lines.append(_rates_bullet(report))
     if report.name == "asynchrony":
@@ -568,6 +631,30 @@ def render_conclusion(report: AxisReport) -> str:
             f"{_best_values(report)} ({_figure(report, 'final return')})."
         )
     return "\n".join(lines)
+
+
+def _setting_bullet(report: AxisReport) -> str:
+    setting = report.tests.setting.dropna(subset=["p_value"])
+    found = setting[setting["verdict"] == "depends"]
+    parts = [
+        f"`{cell['variant']}`'s {cell['measure'].rstrip('*')} on {cell['env']} depends on it "
+        f"(H = {cell['statistic']:.3g}, p_Holm = {cell['p_holm']:.2g}; best median "
+        f"{format_number(cell['best_median'])} at {report.setting} = {cell['best']:g})"
+        for cell in found.to_dict("records")
+    ]
+    rest = len(setting) - len(found)
+    if rest:
+        smallest = setting.loc[setting["verdict"] != "depends", "p_holm"].min()
+        parts.append(
+            f"{'the other' if parts else 'all'} {rest} show no dependence detectable with "
+            f"{seeds_per_cell(report.runs, report.name)[0]} seeds per value (smallest p_Holm "
+            f"{smallest:.2g})"
+        )
+    return (
+        f"- **Does {report.setting} matter?** (Kruskal–Wallis across its values, per variant "
+        f"and measure): {'; '.join(parts)} ({_figure(report, 'final return')}; table *tests "
+        f"of `{report.name}`*, rows `across values`)."
+    )
 
 
 def _rates_bullet(report: AxisReport) -> str:
@@ -659,10 +746,11 @@ def _best_values(report: AxisReport) -> str:
 
 def summary_map(reports: Sequence[AxisReport]) -> pd.DataFrame:
     """The map of chapter 07: one row per (axis, env, measure) of the complete axes, one
-    column per memory variant, each cell saying where the variant differs significantly
-    from plain A3C: ``better at 1, 2`` / ``worse at 16`` (setting values; ``better`` alone
-    for a regime or a pooled test), ``·`` where no difference is detectable, ``""`` where
-    it was not tested."""
+    column per variant, each cell saying where the variant differs significantly from
+    plain A3C: ``better at 1, 2`` / ``worse at 16`` (setting values; ``better`` alone for a
+    regime or a pooled test), ``·`` where no difference is detectable, ``""`` where it was
+    not tested. Rows ``... across values`` are :func:`setting_effect`'s: ``depends, best
+    at 4`` where the variant's measure depends on the setting."""
     rows = []
     for report in reports:
         if not report.complete:
@@ -673,6 +761,13 @@ def summary_map(reports: Sequence[AxisReport]) -> pd.DataFrame:
             row = {"axis": report.name, "env": env_id, "measure": measure}
             for variant, cells in group.groupby("variant", sort=False):
                 row[variant] = _map_cell(report, measure, cells)
+            rows.append(row)
+        setting = report.tests.setting.dropna(subset=["p_value"])
+        for (env_id, measure), group in setting.groupby(["env", "measure"], sort=False):
+            row = {"axis": report.name, "env": env_id, "measure": f"{measure} across values"}
+            for cell in group.to_dict("records"):
+                depends = cell["verdict"] == "depends"
+                row[cell["variant"]] = f"depends, best at {cell['best']:g}" if depends else "·"
             rows.append(row)
     frame = pd.DataFrame(rows)
     return frame.fillna("") if len(frame) else pd.DataFrame(columns=["axis", "env", "measure"])
@@ -694,39 +789,50 @@ def _map_cell(report: AxisReport, measure: str, cells: pd.DataFrame) -> str:
 
 def render_map(reports: Sequence[AxisReport], progress: pd.DataFrame) -> str:
     """The map as Markdown, one bullet per axis of ``progress`` (:func:`axis_progress`):
-    for a complete axis the variants and measures where the memory layer was significantly
-    better or worse than plain A3C (from :func:`summary_map`), or that nothing was; for an
-    incomplete one how many of its runs are there."""
-    table = summary_map(reports)
+    for a complete axis of ``reports``, where a memory variant was significantly better or
+    worse than plain A3C and where a variant's measure depends on the setting, or that
+    nothing was detectable in its tests; for an incomplete axis how many runs are there."""
+    complete = {report.name: report for report in reports if report.complete}
     lines = []
     for row in progress.to_dict("records"):
         name = row["axis"]
-        if not row["complete"]:
+        if name not in complete:
             lines.append(
                 f"- **{name}**: not complete ({row['runs']} of {row['expected']} runs), no "
                 "conclusion yet."
             )
             continue
-        rows = table[table["axis"] == name]
-        variants = [column for column in rows.columns[3:] if (rows[column] != "").any()]
-        found = {"better": [], "worse": []}
-        for record in rows.to_dict("records"):
-            for variant in variants:
-                for part in record[variant].split("; "):
-                    verdict, _, where = part.partition(" at ")
-                    if verdict in found:
-                        at = f" at {AXES[name].setting} = {where}" if where else ""
-                        found[verdict].append(
-                            f"`{variant}` ({record['measure'].rstrip('*')}, {record['env']}{at})"
-                        )
-        if not variants:
-            lines.append(f"- **{name}**: no plain-A3C reference committed yet, nothing tested.")
-        elif not found["better"] and not found["worse"]:
-            lines.append(
-                f"- **{name}**: no difference from plain A3C detectable in any of its "
-                f"{len(rows)} measure × environment rows."
-            )
-        else:
-            parts = [f"{verdict}: {_listing(items)}" for verdict, items in found.items() if items]
+        report = complete[name]
+        location = report.tests.location
+        parts = []
+        for verdict in ("better", "worse"):
+            chosen = location[location["verdict"] == verdict]
+            items = [
+                f"`{cell['variant']}` ({cell['measure'].rstrip('*')}, {_cell(report, cell)})"
+                for cell in chosen.to_dict("records")
+            ]
+            spread = report.tests.spread
+            items += [
+                f"`{cell['variant']}` (spread, {cell['env']}, {cell['num_workers']:g} workers)"
+                for cell in spread[spread["verdict"] == verdict].to_dict("records")
+            ]
+            if items:
+                parts.append(f"{verdict} than plain A3C: {_listing(items)}")
+        setting = report.tests.setting
+        depends = [
+            f"`{cell['variant']}`'s {cell['measure'].rstrip('*')} on {cell['env']} (best at "
+            f"{report.setting} = {cell['best']:g})"
+            for cell in setting[setting["verdict"] == "depends"].to_dict("records")
+        ]
+        if depends:
+            parts.append(f"the setting matters for {_listing(depends)}")
+        if parts:
             lines.append(f"- **{name}**: {'; '.join(parts)}.")
+        elif report.reference is None and setting.empty:
+            lines.append(f"- **{name}**: no plain-A3C reference committed yet, nothing tested.")
+        else:
+            lines.append(
+                f"- **{name}**: nothing detectable in its {report.tests.count} tests "
+                f"(with {seeds_per_cell(report.runs, name)[0]} seeds per cell)."
+            )
     return "\n".join(lines)
