@@ -107,6 +107,18 @@ def test_min_of_a_full_tree_under_updates_with_ties_and_repeats(
     np.testing.assert_array_equal(tree.leaves, reference)
 
 
+@pytest.mark.parametrize("capacity", [48, 40])
+def test_min_ignores_blocks_that_hold_padding_only(capacity):
+    # One top node over 16 blocks of 16 leaves, 3 of them holding leaves; after many writes
+    # the minima of every block holding leaves are refreshed, never those of padding (0).
+    tree = SumTree(capacity, branching=16, top_size=1)
+    assert tree.depth == 2
+    tree.update(np.arange(capacity), np.full(capacity, 2.0))
+    assert tree.min == 2.0
+    tree.update(np.arange(capacity), np.linspace(3.0, 4.0, capacity))  # every holder replaced
+    assert tree.min == 3.0
+
+
 def test_find_at_exact_leaf_boundaries_never_returns_an_empty_leaf():
     # the case hypothesis found: boundary 256.87769338080625 lands in the empty leaf 80
     tree = SumTree(193, branching=16, top_size=1)

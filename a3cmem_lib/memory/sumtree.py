@@ -71,7 +71,11 @@ class SumTree:
         # ``_min_holders`` is a lower bound on the number of leaves holding the minimum.
         self._min_stale = False
         self._min_holders = 0
-        self._dirty_blocks = np.zeros(len(self._sums[depth - 1]) if depth else 0, dtype=bool)
+        # Leaf blocks written since the last refresh: arrays of block indices (repeats
+        # allowed), or None for "all of them" once they would hold more than a quarter.
+        self._written_since: list[np.ndarray] | None = []
+        self._written_since_count = 0
+        self._written_since_limit = max(len(self._sums[depth - 1]) // 4, 1) if depth else 0
         self._ones = np.ones(k)
         # Leaves never written among the first ``capacity``; once 0 (and no leaf-level node
         # holds padding) a leaf's minimum is its value and updates skip the written-flags.
@@ -166,8 +170,11 @@ class SumTree:
             nodes = nodes // k
             # Recompute each parent from its children (no running deltas: no drift).
             self._sums[level][nodes] = self._child_sums[level].take(nodes, axis=0) @ ones
-            if level == self.depth - 1:
-                self._dirty_blocks[nodes] = True
+            if level == self.depth - 1 and self._written_since is not None:
+                self._written_since.append(nodes)
+                self._written_since_count += len(nodes)
+                if self._written_since_count > self._written_since_limit:
+                    self._written_since = None
         # np.cumsum itself, without the dispatch of the function wrapper (1-2 µs a call)
         np.add.accumulate(self._sums[0], out=self._top_bounds)
         if not self.depth:
@@ -192,8 +199,12 @@ class SumTree:
         """Recompute the minima of the leaf blocks written since the last refresh and of
         their ancestors, then the minimum over the top level."""
         k = self.branching
-        nodes = np.flatnonzero(self._dirty_blocks)
-        self._dirty_blocks[nodes] = False
+        everything = self._written_since is None
+        if everything:  # the blocks holding leaves (later ones hold padding only)
+            nodes = np.arange(-(-self.capacity // k))
+        else:
+            nodes = np.concatenate(self._written_since or [np.zeros(0, dtype=np.int64)])
+        self._written_since, self._written_since_count = [], 0
         flags_needed = self._unwritten > 0 or self._padded
         for level in range(self.depth - 1, -1, -1):
             if level == self.depth - 1:  # leaves: their values, where written
@@ -207,11 +218,11 @@ class SumTree:
             # A minimum over the leading axis of a contiguous (k, n) array is k-1 fast
             # vector operations; over the trailing axis of (n, k) it is n slow short loops.
             self._mins[level][nodes] = np.minimum.reduce(np.ascontiguousarray(children.T))
-            if level:
-                nodes = np.unique(nodes // k)
+            if level:  # (repeated nodes cost time only; "all of them" has k of each)
+                nodes = np.arange(len(self._mins[level - 1])) if everything else nodes // k
         self._min = float(self._mins[0].min())
-        # Every leaf block whose minimum it is holds at least one leaf of that value.
-        self._min_holders = int(np.count_nonzero(self._mins[-1] == self._min))
+        # Every top node whose minimum it is holds at least one leaf of that value.
+        self._min_holders = int(np.count_nonzero(self._mins[0] == self._min))
         self._min_stale = False
 
     def clear(self) -> None:
@@ -226,7 +237,7 @@ class SumTree:
         self._min = np.inf
         self._min_stale = False
         self._min_holders = 0
-        self._dirty_blocks.fill(False)
+        self._written_since, self._written_since_count = [], 0
 
     # -- searching -------------------------------------------------------------------------
     def find(self, prefix_sums: Any) -> np.ndarray:
