@@ -16,6 +16,11 @@ A million leaves then need one ``searchsorted`` and two rounds of 16-wide steps,
 twenty binary levels. A 16-wide step gathers the children of every node in the batch with
 one fancy index, forms their running sums (16 vector additions over the whole batch), and
 counts how many running sums lie at or below the target.
+
+The minimum over the leaves (prioritized replay normalises its weights by it) has a tree of
+minima of its own, refreshed lazily: once every leaf is written, an update that overwrites
+no leaf holding the minimum keeps it from the new values alone (two reductions), and only
+when it may be gone are the minima of the blocks written since the last refresh recomputed.
 """
 
 from __future__ import annotations
