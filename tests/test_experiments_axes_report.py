@@ -1,5 +1,6 @@
-"""The analysis of the regime study's axes (chapter 07), on synthetic runs.csv tables whose
-answers are known, and once on tables written by ``run_axis`` with the fake trainer."""
+"""The analysis of the regime study's axes and its conclusions (chapter 07), on synthetic
+runs.csv tables whose answers are known, and once on tables written by ``run_axis`` with the
+fake trainer."""
 
 from __future__ import annotations
 
@@ -12,6 +13,7 @@ import pandas as pd
 import pytest
 from study_fakes import CountingTrainer
 
+from a3cmem_lib.experiments import axes_conclusions as conclusions
 from a3cmem_lib.experiments import axes_report as report
 from a3cmem_lib.experiments.axes import AXES, BUDGETS, run_axis
 from a3cmem_lib.experiments.study import RUN_COLUMNS
@@ -211,7 +213,7 @@ def test_setting_effect_finds_where_the_setting_matters(strong: report.AxisRepor
 
 
 def test_conclusion_quotes_the_tables_and_points_at_them(strong: report.AxisReport) -> None:
-    text = report.render_conclusion(strong)
+    text = conclusions.render_conclusion(strong)
     assert text.startswith("**Does replaying each segment more often buy sample efficiency?**")
     assert "the `none` runs of the `regime` axis" in text
     row = strong.tests.location.query(
@@ -219,8 +221,8 @@ def test_conclusion_quotes_the_tables_and_points_at_them(strong: report.AxisRepo
     ).iloc[0]
     assert (
         f"`fifo` on CartPole-v1, replay_ratio = 16: median "
-        f"{report.format_number(row['median'])} against "
-        f"{report.format_number(row['baseline_median'])}" in text
+        f"{conclusions.format_number(row['median'])} against "
+        f"{conclusions.format_number(row['baseline_median'])}" in text
     )
     assert f"p_Holm = {row['p_holm']:.2g}" in text
     assert "figure *final return against replay_ratio*" in text
@@ -233,14 +235,14 @@ def test_conclusion_quotes_the_tables_and_points_at_them(strong: report.AxisRepo
 def test_conclusion_says_no_effect_detectable_with_n_seeds(tmp_path: Path) -> None:
     write(tmp_path, "asynchrony", synthetic_runs("asynchrony"))
     five = report.axis_report(tmp_path, "asynchrony")
-    text = report.render_conclusion(five)
+    text = conclusions.render_conclusion(five)
     assert "no effect detectable with 5 seeds" in text
     floor = report.smallest_p_value(5, 5)
     assert f"the smallest p-value a test can give is {floor:.2g}" in text
     assert "no single cell can be significant" in text
     assert "**Policy lag** (median over seeds of each run's mean, 1 → 16 workers)" in text
     lags = report.policy_lag_table(five.runs).set_index(["num_workers", "variant"])
-    assert f"`fifo` {report.format_number(lags.loc[(1, 'fifo'), 'lag_median'])} →" in text
+    assert f"`fifo` {conclusions.format_number(lags.loc[(1, 'fifo'), 'lag_median'])} →" in text
     assert "rows `final-return spread`" in text and "Brown–Forsythe" in text
 
 
@@ -249,7 +251,7 @@ def test_only_a_complete_axis_gets_a_conclusion(tmp_path: Path) -> None:
     partial = report.axis_report(tmp_path, "asynchrony")
     assert not partial.complete and partial.missing == 1
     with pytest.raises(ValueError, match="incomplete \\(1 runs missing\\)"):
-        report.render_conclusion(partial)
+        conclusions.render_conclusion(partial)
     assert report.summary_map([partial]).empty
     assert report.axis_report(tmp_path, "regime") is None
 
@@ -301,7 +303,7 @@ def test_learning_rate_robustness_counts_rates_with_at_least_half_solved() -> No
 def test_learning_rate_conclusion_states_the_rule(tmp_path: Path) -> None:
     write(tmp_path, "learning-rate", synthetic_runs("learning-rate"))
     rates = report.axis_report(tmp_path, "learning-rate")
-    text = report.render_conclusion(rates)
+    text = conclusions.render_conclusion(rates)
     assert "a rate solves when at least half its seeds reached the threshold" in text
     fraction = report.fraction_of_rates_that_solve(rates.runs).set_index("variant")
     assert f"`none` {fraction.loc['none', 'rates_solved']} of 12" in text
@@ -333,9 +335,9 @@ def test_summary_map_marks_where_a_variant_differs(strong: report.AxisReport) ->
 
 
 def test_format_number() -> None:
-    assert report.format_number(46401.2) == "46,401"
-    assert report.format_number(0.91434) == "0.914"
-    assert report.format_number(np.nan) == "-"
+    assert conclusions.format_number(46401.2) == "46,401"
+    assert conclusions.format_number(0.91434) == "0.914"
+    assert conclusions.format_number(np.nan) == "-"
 
 
 def test_tables_written_by_run_axis_are_read_back(tmp_path: Path) -> None:
@@ -346,7 +348,7 @@ def test_tables_written_by_run_axis_are_read_back(tmp_path: Path) -> None:
     # the fake trainer's plain A3C never learns, its memory variants do: every seed apart
     pooled = axis.tests.location.query(f"measure == '{report.POOLED}'")
     assert set(pooled["verdict"]) == {"better"}
-    text = report.render_conclusion(axis)
+    text = conclusions.render_conclusion(axis)
     assert "**Final return, all values**: better than plain A3C" in text
     assert "not measured in every cell" in text  # the fake trainer measures no policy lag
 
@@ -356,7 +358,7 @@ def test_render_map_names_every_axis(strong: report.AxisReport, tmp_path: Path) 
     five = report.axis_report(tmp_path, "asynchrony")
     progress = report.axis_progress(tmp_path)
     progress.loc[progress["axis"] == "replay-ratio", ["complete", "runs"]] = [True, 75]
-    text = report.render_map([strong, five], progress)
+    text = conclusions.render_map([strong, five], progress)
     lines = text.splitlines()
     assert len(lines) == len(AXES)
     assert lines[0] == "- **regime**: not complete (0 of 125 runs), no conclusion yet."
@@ -378,7 +380,7 @@ def test_an_axis_without_reference_is_read_within_its_variants(tmp_path: Path) -
     alone = report.axis_report(tmp_path, "replay-ratio")
     assert alone.complete and alone.reference is None
     assert alone.tests.count == 3 * 2  # the setting tests only
-    text = report.render_conclusion(alone)
+    text = conclusions.render_conclusion(alone)
     assert "no plain-A3C reference is committed yet" in text
     assert "- **Against plain A3C**: no test possible until a plain-A3C reference" in text
     assert "- **Does replay_ratio matter?**" in text
