@@ -373,6 +373,7 @@ def test_render_map_names_every_axis(strong: report.AxisReport, tmp_path: Path) 
     )
     assert "worse than plain A3C: `fifo` (final return, CartPole-v1, replay_ratio = 16)" in replay
     assert "the setting matters for `fifo`'s final return on CartPole-v1" in replay
+    assert "`mixture` (final return, CartPole-v1, all values of replay_ratio)" in replay
 
 
 def test_an_axis_without_reference_is_read_within_its_variants(tmp_path: Path) -> None:

@@ -281,6 +281,11 @@ def _best_values(report: AxisReport) -> str:
     return _listing(parts)
 
 
+def _measure(measure: str) -> str:
+    """A measure's name in a sentence (a pooled test names its cell instead)."""
+    return "final return" if measure == POOLED else measure.rstrip("*")
+
+
 def render_map(reports: Sequence[AxisReport], progress: pd.DataFrame) -> str:
     """The map as Markdown, one bullet per axis of ``progress`` (:func:`axis_progress`):
     for a complete axis of ``reports``, where a memory variant was significantly better or
@@ -302,7 +307,7 @@ def render_map(reports: Sequence[AxisReport], progress: pd.DataFrame) -> str:
         for verdict in ("better", "worse"):
             chosen = location[location["verdict"] == verdict]
             items = [
-                f"`{cell['variant']}` ({cell['measure'].rstrip('*')}, {_cell(report, cell)})"
+                f"`{cell['variant']}` ({_measure(cell['measure'])}, {_cell(report, cell)})"
                 for cell in chosen.to_dict("records")
             ]
             spread = report.tests.spread
