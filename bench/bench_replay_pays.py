@@ -38,6 +38,8 @@ REPORT_SEEDS = (0, 1, 2, 3, 4)
 CANDIDATES: dict[str, dict] = {
     "plain A3C": {},
     "fifo (defaults: batch 32, replay ratio 4, capacity 5,000)": {"memory": "fifo"},
+    "fifo, replay ratio 8": {"memory": "fifo", "replay_ratio": 8.0},
+    "mixture 1/4, replay ratio 8": {"memory": "fifo", "replay_ratio": 8.0, "fresh_fraction": 0.25},
     "fifo, batch 8, replay ratio 8": {"memory": "fifo", "batch_size": 8, "replay_ratio": 8.0},
     "fifo, batch 8, replay ratio 8, capacity 500": {
         "memory": "fifo",
