@@ -176,7 +176,7 @@ def _setting_bullet(report: AxisReport) -> str:
     parts = [
         f"`{cell['variant']}`'s {cell['measure'].rstrip('*')} on {cell['env']} depends on it "
         f"(H = {cell['statistic']:.3g}, p_Holm = {cell['p_holm']:.2g}; best median "
-        f"{format_number(cell['best_median'])} at {report.setting} = {cell['best']:g})"
+        f"{format_number(cell['best_median'])} at {report.setting} = {cell['best']})"
         for cell in found.to_dict("records")
     ]
     rest = len(setting) - len(found)
@@ -320,7 +320,7 @@ def render_map(reports: Sequence[AxisReport], progress: pd.DataFrame) -> str:
         setting = report.tests.setting
         depends = [
             f"`{cell['variant']}`'s {cell['measure'].rstrip('*')} on {cell['env']} (best at "
-            f"{report.setting} = {cell['best']:g})"
+            f"{report.setting} = {cell['best']})"
             for cell in setting[setting["verdict"] == "depends"].to_dict("records")
         ]
         if depends:
