@@ -376,13 +376,17 @@ def test_render_map_names_every_axis(strong: report.AxisReport, tmp_path: Path) 
     assert "`mixture` (final return, CartPole-v1, all values of replay_ratio)" in replay
 
 
-def test_setting_effect_names_every_value_tied_for_best() -> None:
+def test_every_value_tied_for_best_is_named(tmp_path: Path) -> None:
     runs = synthetic_runs("replay-ratio")
     runs["final_return"] = np.where(runs["replay_ratio"] >= 4, 500.0, 20.0 + runs["seed"])
-    runs = runs.assign(source="replay-ratio", steps_or_budget=runs["env_steps"])
-    setting = report.setting_effect(runs, "replay-ratio")
-    best = setting[setting["measure"] == "final return"]
+    write(tmp_path, "replay-ratio", runs)
+    tied = report.axis_report(tmp_path, "replay-ratio")
+    best = tied.tests.setting[tied.tests.setting["measure"] == "final return"]
     assert set(best["best"]) == {"4, 8, 16"} and set(best["best_median"]) == {500.0}
+    text = conclusions.render_conclusion(tied)
+    assert (
+        "`fifo` on CartPole-v1 at replay_ratio = 4, 8, 16 (median 500; lowest 22 at 1, 2)" in text
+    )
 
 
 def test_an_axis_without_reference_is_read_within_its_variants(tmp_path: Path) -> None:
