@@ -138,7 +138,7 @@ def import_times() -> dict[str, dict]:
     modules = {
         "a3cmem_lib.cli (the command line)": "import a3cmem_lib.cli",
         "a3cmem_lib.__main__ + a3cmem_lib.training.worker (a worker spawned by "
-        "`python -m a3cmem_lib`)": "import a3cmem_lib.__main__, a3cmem_lib.training.worker",
+        "the `a3cmem` console script)": "import a3cmem_lib.__main__, a3cmem_lib.training.worker",
         "torch alone": "import torch",
         "an empty interpreter": "pass",
     }

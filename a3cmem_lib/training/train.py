@@ -16,11 +16,9 @@ import time
 from collections import deque
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import pandas as pd
 import torch
-from tqdm.auto import tqdm
 
 from a3cmem_lib.agent.model import ActorCriticModel
 from a3cmem_lib.agent.shared_optim import SharedAdam, SharedRMSprop
@@ -32,6 +30,9 @@ from a3cmem_lib.training.memory_layer import MemoryLayer
 from a3cmem_lib.training.policy_lag import PolicyLag
 from a3cmem_lib.training.pool import WorkerPool
 from a3cmem_lib.training.worker import DONE, ERROR, ROLLOUT
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 EPISODE_COLUMNS = ["episode", "global_step", "wall_time", "return", "length", "worker"]
 _POLL_SECONDS = 0.1
@@ -275,6 +276,10 @@ class _Run:
 
     def collect(self, pool: WorkerPool) -> None:
         """Receive worker messages until every worker is done, with a progress bar."""
+        # tqdm and pandas are imported where they are used: a worker started with "spawn"
+        # imports this package and needs neither before its first environment step.
+        from tqdm.auto import tqdm
+
         config = self.config
         with tqdm(
             total=config.total_steps,
@@ -345,6 +350,8 @@ class _Run:
 
     def result(self, pool: WorkerPool, interrupted: bool) -> TrainResult:
         """The run so far, copied out of shared memory."""
+        import pandas as pd
+
         global_step = pool.global_step
         memory = self.memory_layer
         return TrainResult(
