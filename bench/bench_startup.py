@@ -140,6 +140,9 @@ def import_times() -> dict[str, dict]:
         "a3cmem_lib.__main__ + a3cmem_lib.training.worker (a worker spawned by "
         "the `a3cmem` console script)": "import a3cmem_lib.__main__, a3cmem_lib.training.worker",
         "torch alone": "import torch",
+        "torch and torch._dynamo (imported by a process's first optimizer step)": (
+            "import torch, torch._dynamo"
+        ),
         "an empty interpreter": "pass",
     }
     runs = {}
