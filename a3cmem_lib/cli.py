@@ -43,10 +43,12 @@ from typing import NoReturn
 import pandas as pd
 from matplotlib.figure import Figure
 
+from a3cmem_lib.atomic import atomic_path
 from a3cmem_lib.experiments.study import (
     EPISODES_FILE,
     RUNS_FILE,
     SUMMARY_FILE,
+    VARIANTS,
     StudyConfig,
     run_study,
 )
@@ -152,7 +154,7 @@ def _add_study_arguments(parser: argparse.ArgumentParser) -> None:
     study = StudyConfig()
     add = parser.add_argument
     add("--envs", nargs="+", default=list(study.envs), help="gymnasium environment ids")
-    add("--variants", nargs="+", choices=MEMORY_KINDS, default=list(study.variants))
+    add("--variants", nargs="+", choices=list(VARIANTS), default=list(study.variants))
     add("--seeds", type=int, default=study.seeds, help="seeds per env and variant")
     add(
         "--budget",
@@ -593,7 +595,7 @@ def write_run(result: TrainResult, out: Path) -> None:
 def write_curves(result: TrainResult, out: Path) -> None:
     """Write ``episodes.csv`` and ``learning_curve.png`` into ``out``, each atomically (what
     the CLI does after every periodic checkpoint)."""
-    with _atomic(out / CSV_NAME) as temporary:
+    with atomic_path(out / CSV_NAME) as temporary:
         result.episodes.to_csv(temporary, index=False)
     plot_learning_curve(result.episodes, out / PLOT_NAME, title=result.config.env_id)
 
@@ -610,21 +612,8 @@ def plot_learning_curve(episodes: pd.DataFrame, path: Path, *, title: str) -> No
     axes.set(xlabel="environment steps (all workers)", ylabel="episode return", title=title)
     axes.legend()
     figure.tight_layout()
-    with _atomic(Path(path)) as temporary:
+    with atomic_path(Path(path)) as temporary:
         figure.savefig(temporary, dpi=100, format="png")
-
-
-@contextlib.contextmanager
-def _atomic(path: Path) -> Iterator[Path]:
-    """A temporary path next to ``path`` to write to; renamed over ``path`` when the block
-    succeeds (``os.replace`` is atomic), removed when it fails. A reader, or a run killed
-    mid-write, sees the old file or the new one, never half of one."""
-    temporary = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    try:
-        yield temporary
-        os.replace(temporary, path)
-    finally:
-        temporary.unlink(missing_ok=True)
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -130,3 +130,76 @@ def test_summarize_counts_unsolved_runs() -> None:
 def test_bad_study_config(kwargs: dict, match: str) -> None:
     with pytest.raises(ValueError, match=match):
         StudyConfig(**kwargs)
+
+
+class CountingTrainer:
+    """The fake trainer, counting calls, raising on call number ``fail_on`` (1-based)."""
+
+    def __init__(self, fail_on: int | None = None) -> None:
+        self.calls: list[TrainConfig] = []
+        self.fail_on = fail_on
+
+    def __call__(self, config: TrainConfig) -> FakeResult:
+        self.calls.append(config)
+        if len(self.calls) == self.fail_on:
+            raise RuntimeError("power cut")
+        return fake_trainer(config)
+
+
+def test_a_rerun_skips_finished_runs(tmp_path) -> None:
+    first = CountingTrainer()
+    tidy = run_study(small_study(), tmp_path, progress=False, trainer=first)
+    assert len(first.calls) == 6
+    again = CountingTrainer()
+    resumed = run_study(small_study(), tmp_path, progress=False, trainer=again)
+    assert again.calls == []
+    pd.testing.assert_frame_equal(resumed, tidy)
+
+
+def test_an_interrupted_study_resumes_where_it_stopped(tmp_path) -> None:
+    straight = run_study(small_study(), tmp_path / "straight", progress=False, trainer=fake_trainer)
+    broken = CountingTrainer(fail_on=4)
+    with pytest.raises(RuntimeError, match="power cut"):
+        run_study(small_study(), tmp_path / "resumed", progress=False, trainer=broken)
+    runs = pd.read_csv(tmp_path / "resumed" / RUNS_FILE)
+    assert len(runs) == 3  # the three runs before the failure are kept
+    rest = CountingTrainer()
+    resumed = run_study(small_study(), tmp_path / "resumed", progress=False, trainer=rest)
+    assert [(c.memory, c.seed) for c in rest.calls] == [("per", 0), ("per", 1), ("per", 2)]
+    pd.testing.assert_frame_equal(resumed, straight)
+    for name in (RUNS_FILE, SUMMARY_FILE):
+        pd.testing.assert_frame_equal(
+            pd.read_csv(tmp_path / "resumed" / name).drop(columns="wall_time", errors="ignore"),
+            pd.read_csv(tmp_path / "straight" / name).drop(columns="wall_time", errors="ignore"),
+        )
+
+
+def test_runs_record_the_settings_by_their_train_config_names(tmp_path) -> None:
+    study = StudyConfig(
+        envs=("CartPole-v1",),
+        variants=("none", "mixture"),
+        seeds=1,
+        steps={"CartPole-v1": 1000},
+    )
+    trainer = CountingTrainer()
+    run_study(study, tmp_path, progress=False, trainer=trainer)
+    assert [(c.memory, c.fresh_fraction) for c in trainer.calls] == [("none", 0.0), ("fifo", 0.25)]
+    runs = pd.read_csv(tmp_path / RUNS_FILE)
+    for column in (
+        "run_id",
+        "env",
+        "variant",
+        "seed",
+        "memory",
+        "fresh_fraction",
+        "num_workers",
+        "learning_rate",
+        "capacity",
+        "replay_ratio",
+        "policy_lag_mean",
+    ):
+        assert column in runs.columns
+    assert list(runs["run_id"]) == [
+        "env=CartPole-v1/variant=none/seed=0",
+        "env=CartPole-v1/variant=mixture/seed=0",
+    ]

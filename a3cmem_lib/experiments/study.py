@@ -13,6 +13,7 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import gymnasium as gym
 import numpy as np
@@ -20,7 +21,8 @@ import pandas as pd
 from tqdm.auto import tqdm
 
 import a3cmem_lib.envs  # noqa: F401  (registers the library's environment ids)
-from a3cmem_lib.training import MEMORY_KINDS, TrainConfig, train
+from a3cmem_lib.atomic import atomic_path
+from a3cmem_lib.training import TrainConfig, train
 
 from .machine import describe_machine
 
@@ -30,6 +32,103 @@ SUMMARY_FILE = "summary.csv"
 WINDOW = 20
 """Episodes in the moving average that learning curves, final returns and thresholds use."""
 
+VARIANTS: dict[str, dict[str, Any]] = {
+    "none": {"memory": "none"},
+    "fifo": {"memory": "fifo"},
+    "per": {"memory": "per"},
+    "fifo+dedup": {"memory": "fifo+dedup"},
+    "per+dedup": {"memory": "per+dedup"},
+    "mixture": {"memory": "fifo", "fresh_fraction": 0.25},
+}
+"""The variants a study compares: a name and the :class:`TrainConfig` fields it sets. The
+first five are the values of ``TrainConfig.memory`` (``none`` is plain A3C); ``mixture`` is
+the LASER-style memory layer (Schmitt et al., 2019): uniform replay, and a quarter of every
+learner batch is segments just received (see ``TrainConfig.fresh_fraction``)."""
+
+RUN_COLUMNS = (
+    "memory",
+    "fresh_fraction",
+    "num_workers",
+    "learning_rate",
+    "capacity",
+    "replay_ratio",
+    "batch_size",
+    "total_steps",
+)
+"""TrainConfig fields every row of ``runs.csv`` records, whatever the study sweeps, so any
+axis can be re-analysed from the CSV files alone."""
+
+
+@dataclass(frozen=True)
+class StudyJob:
+    """One run of a study: a complete configuration and the labels its rows carry."""
+
+    run_id: str
+    """Unique within a study and stable across reruns (a rerun skips finished ids)."""
+    labels: dict[str, Any]
+    """Columns identifying the run in every table: ``env``, ``variant``, ``seed`` and the
+    swept setting, named by its TrainConfig field (``learning_rate``, ...)."""
+    config: TrainConfig
+    threshold: float
+    """Return at which the run counts as solved."""
+
+
+@dataclass
+class JobResult:
+    """What :func:`run_job` returns: the run's episode rows and its ``runs.csv`` row."""
+
+    episodes: pd.DataFrame
+    run: dict[str, Any]
+
+
+def make_job(
+    labels: dict[str, Any], base: TrainConfig, threshold: float, **overrides: Any
+) -> StudyJob:
+    """A :class:`StudyJob` training ``base`` with ``labels["variant"]``'s fields, the labels'
+    ``env`` and ``seed``, and ``overrides`` (TrainConfig fields)."""
+    variant = labels["variant"]
+    if variant not in VARIANTS:
+        raise ValueError(f"variant must be one of {list(VARIANTS)}, got {variant!r}")
+    config = TrainConfig(
+        **{
+            **base.to_dict(),
+            **VARIANTS[variant],
+            "env_id": labels["env"],
+            "seed": labels["seed"],
+            "progress": False,
+            "stop_return": None,
+            **overrides,
+        }
+    )
+    run_id = "/".join(f"{key}={value}" for key, value in labels.items())
+    return StudyJob(run_id, dict(labels), config, float(threshold))
+
+
+def run_job(job: StudyJob, trainer: Callable[[TrainConfig], Any] = train) -> JobResult:
+    """Train one run of a study (a picklable top-level function: study backends call it)."""
+    result = trainer(job.config)
+    episodes = result.episodes
+    table = pd.DataFrame(
+        {
+            **job.labels,
+            "episode": np.arange(len(episodes)),
+            "env_step": episodes["global_step"].to_numpy(),
+            "wall_time": episodes["wall_time"].to_numpy(),
+            "return": episodes["return"].to_numpy(),
+        }
+    )
+    run = {"run_id": job.run_id, **job.labels}
+    run.update(run_summary(table, job.threshold, result.wall_time, result.global_step))
+    run.update({name: getattr(job.config, name) for name in RUN_COLUMNS})
+    run.update(policy_lag_columns(getattr(result, "policy_lag", None)))
+    return JobResult(table, run)
+
+
+def policy_lag_columns(lag: dict[str, float] | None) -> dict[str, float]:
+    """``policy_lag_mean``, ``_median`` and ``_p90`` of a run (NaN when not measured)."""
+    lag = lag or {}
+    return {f"policy_lag_{key}": lag.get(key, np.nan) for key in ("mean", "median", "p90")}
+
 
 @dataclass
 class StudyConfig:
@@ -38,7 +137,7 @@ class StudyConfig:
     envs: tuple[str, ...] = ("CartPole-v1", "a3cmem/GridWorld-v0")
     """Gymnasium ids; each needs a ``reward_threshold`` in its spec (or in ``thresholds``)."""
     variants: tuple[str, ...] = ("none", "fifo", "per", "per+dedup")
-    """Values of ``TrainConfig.memory`` to compare; ``none`` is plain A3C."""
+    """Names of :data:`VARIANTS` to compare; ``none`` is plain A3C."""
     seeds: int = 10
     """Seeds per (env, variant): 0, 1, ..., seeds - 1."""
     steps: dict[str, int] = field(
@@ -54,8 +153,8 @@ class StudyConfig:
         if isinstance(self.seeds, bool) or not isinstance(self.seeds, int) or self.seeds < 1:
             raise ValueError(f"seeds must be an int >= 1, got {self.seeds!r}")
         for variant in self.variants:
-            if variant not in MEMORY_KINDS:
-                raise ValueError(f"variants must be among {MEMORY_KINDS}, got {variant!r}")
+            if variant not in VARIANTS:
+                raise ValueError(f"variants must be among {tuple(VARIANTS)}, got {variant!r}")
         for env_id in self.envs:
             if env_id not in self.steps:
                 raise ValueError(f"steps has no budget for env {env_id!r}")
@@ -67,10 +166,30 @@ class StudyConfig:
         """The return at which ``env_id`` counts as solved."""
         if env_id in self.thresholds:
             return float(self.thresholds[env_id])
-        threshold = gym.spec(env_id).reward_threshold
-        if threshold is None:
-            raise ValueError(f"env {env_id!r} has no reward_threshold; pass thresholds=")
-        return float(threshold)
+        return reward_threshold(env_id)
+
+    def jobs(self) -> list[StudyJob]:
+        """Every run, environment by environment, variant by variant, seed by seed."""
+        return [
+            make_job(
+                {"env": env_id, "variant": variant, "seed": seed},
+                self.base,
+                self.threshold(env_id),
+                total_steps=self.steps[env_id],
+            )
+            for env_id in self.envs
+            for variant in self.variants
+            for seed in range(self.seeds)
+        ]
+
+
+def reward_threshold(env_id: str) -> float:
+    """The ``reward_threshold`` of ``env_id``'s gymnasium spec (a ``ValueError`` if it has
+    none)."""
+    threshold = gym.spec(env_id).reward_threshold
+    if threshold is None:
+        raise ValueError(f"env {env_id!r} has no reward_threshold; pass thresholds=")
+    return float(threshold)
 
 
 def run_study(
@@ -78,59 +197,157 @@ def run_study(
     out: str | Path,
     *,
     progress: bool = True,
-    trainer: Callable[[TrainConfig], object] = train,
+    trainer: Callable[[TrainConfig], Any] = train,
+    backend: str = "local",
+    address: str | None = None,
 ) -> pd.DataFrame:
     """Train every run of ``study``; write ``episodes.csv``, ``runs.csv`` and ``summary.csv``.
 
-    Runs go one after the other (each uses ``base.num_workers`` processes). Files are
-    rewritten after every run, so an interrupted study keeps what it finished.
+    Resumable: runs already in ``out/runs.csv`` are skipped. See :func:`run_jobs`.
 
     Returns:
         The tidy episode table: one row per episode with columns ``env, variant, seed,
         episode, env_step, wall_time, return``.
     """
-    out = Path(out)
-    out.mkdir(parents=True, exist_ok=True)
-    jobs = [(e, v, s) for e in study.envs for v in study.variants for s in range(study.seeds)]
-    tables: list[pd.DataFrame] = []
-    runs: list[dict] = []
-    with tqdm(jobs, desc="study", unit="run", disable=not progress) as bar:
-        for env_id, variant, seed in bar:
-            bar.set_postfix(env=env_id, variant=variant, seed=seed)
-            config = TrainConfig(
-                **{
-                    **study.base.to_dict(),
-                    "env_id": env_id,
-                    "memory": variant,
-                    "seed": seed,
-                    "total_steps": study.steps[env_id],
-                    "progress": False,
-                    "stop_return": None,
-                }
+    return run_jobs(
+        study.jobs(), out, progress=progress, trainer=trainer, backend=backend, address=address
+    )
+
+
+BACKENDS = ("local", "ray")
+
+
+def run_jobs(
+    jobs: Sequence[StudyJob],
+    out: str | Path,
+    *,
+    summary_by: Sequence[str] = ("env", "variant"),
+    episodes_file: str = EPISODES_FILE,
+    progress: bool = True,
+    trainer: Callable[[TrainConfig], Any] = train,
+    backend: str = "local",
+    address: str | None = None,
+) -> pd.DataFrame:
+    """Run the ``jobs`` not finished yet; keep ``out``'s tables up to date after each one.
+
+    ``out`` gets ``episodes_file`` (the tidy episode table), ``runs.csv`` (one row per run:
+    its ``run_id``, labels, :func:`run_summary` and the :data:`RUN_COLUMNS` settings),
+    ``summary.csv`` (:func:`summarize` over ``summary_by``) and ``MACHINE.txt``. Every
+    file is rewritten atomically after every run, so a study stopped at any moment keeps
+    what it finished, and a rerun with the same ``out`` skips those runs (resumable).
+
+    Args:
+        jobs: the runs, in the order of the tables (ids unique).
+        backend: ``"local"`` runs one job after the other here (each uses
+            ``num_workers`` processes); ``"ray"`` runs them as Ray tasks, at ``address``
+            (``None``: a Ray instance on this machine).
+        trainer: what trains one configuration (local backend; tests pass a fake).
+    """
+    if backend not in BACKENDS:
+        raise ValueError(f"backend must be one of {list(BACKENDS)}, got {backend!r}")
+    ids = [job.run_id for job in jobs]
+    if len(set(ids)) != len(ids):
+        raise ValueError("jobs must have unique run_id values")
+    table = StudyTables(Path(out), jobs, summary_by, episodes_file)
+    pending = [job for job in jobs if job.run_id not in table.finished]
+    with tqdm(
+        total=len(jobs),
+        initial=len(jobs) - len(pending),
+        desc="study",
+        unit="run",
+        disable=not progress,
+    ) as bar:
+
+        def on_done(job: StudyJob, result: JobResult) -> None:
+            table.record(job, result)
+            bar.set_postfix(**{k: v for k, v in job.labels.items()})
+            bar.update()
+
+        if backend == "ray":
+            from a3cmem_lib.distributed.ray_study import run_jobs_on_ray
+
+            run_jobs_on_ray(pending, on_done, address=address)
+        else:
+            for job in pending:
+                on_done(job, run_job(job, trainer))
+    table.write_machine()
+    return table.episodes()
+
+
+class StudyTables:
+    """The files of a study in ``out``: what is finished, and recording one more run.
+
+    Args:
+        out: the study's folder (created if missing).
+        jobs: all runs of the study, in table order.
+        summary_by: the label columns ``summary.csv`` groups by.
+        episodes_file: name of the episode table (``.csv`` or compressed ``.csv.gz``).
+    """
+
+    def __init__(
+        self, out: Path, jobs: Sequence[StudyJob], summary_by: Sequence[str], episodes_file: str
+    ) -> None:
+        self.out = out
+        out.mkdir(parents=True, exist_ok=True)
+        self.order = {job.run_id: position for position, job in enumerate(jobs)}
+        self.summary_by = list(summary_by)
+        self.episodes_path = out / episodes_file
+        self.results: dict[str, JobResult] = {}
+        self._read_finished(jobs)
+
+    @property
+    def finished(self) -> set[str]:
+        """Ids of the runs whose rows are in the tables."""
+        return set(self.results)
+
+    def _read_finished(self, jobs: Sequence[StudyJob]) -> None:
+        runs_path = self.out / RUNS_FILE
+        if not runs_path.exists() or not self.episodes_path.exists():
+            return
+        runs = pd.read_csv(runs_path)
+        if "run_id" not in runs.columns:
+            raise ValueError(
+                f"out: {runs_path} has no run_id column (written by an older version?); "
+                "choose a new out directory"
             )
-            result = trainer(config)
-            episodes = result.episodes
-            table = pd.DataFrame(
-                {
-                    "env": env_id,
-                    "variant": variant,
-                    "seed": seed,
-                    "episode": np.arange(len(episodes)),
-                    "env_step": episodes["global_step"].to_numpy(),
-                    "wall_time": episodes["wall_time"].to_numpy(),
-                    "return": episodes["return"].to_numpy(),
-                }
-            )
-            tables.append(table)
-            runs.append(
-                run_summary(table, study.threshold(env_id), result.wall_time, result.global_step)
-            )
-            tidy = pd.concat(tables, ignore_index=True)
-            tidy.to_csv(out / EPISODES_FILE, index=False)
-            pd.DataFrame(runs).to_csv(out / RUNS_FILE, index=False)
-            summarize(pd.DataFrame(runs)).to_csv(out / SUMMARY_FILE, index=False)
-    (out / "MACHINE.txt").write_text(machine_description())
-    return pd.concat(tables, ignore_index=True)
+        episodes = pd.read_csv(self.episodes_path)
+        wanted = {job.run_id: job for job in jobs}
+        for run in runs.to_dict("records"):
+            job = wanted.get(run["run_id"])
+            if job is None:
+                continue  # a run of another configuration of this folder: left out
+            mask = np.ones(len(episodes), dtype=bool)
+            for column, value in job.labels.items():
+                mask &= (episodes[column] == value).to_numpy()
+            self.results[job.run_id] = JobResult(episodes[mask].reset_index(drop=True), run)
+
+    def record(self, job: StudyJob, result: JobResult) -> None:
+        """Add a finished run and rewrite every table (atomically)."""
+        self.results[job.run_id] = result
+        runs = self.runs()
+        with atomic_path(self.episodes_path) as temporary:
+            self.episodes().to_csv(temporary, index=False)
+        with atomic_path(self.out / SUMMARY_FILE) as temporary:
+            summarize(runs, by=self.summary_by).to_csv(temporary, index=False)
+        # runs.csv last: a run counts as finished once its row is there
+        with atomic_path(self.out / RUNS_FILE) as temporary:
+            runs.to_csv(temporary, index=False)
+
+    def _in_order(self) -> list[JobResult]:
+        return [self.results[i] for i in sorted(self.results, key=self.order.__getitem__)]
+
+    def runs(self) -> pd.DataFrame:
+        """``runs.csv``: one row per finished run, in job order."""
+        return pd.DataFrame([result.run for result in self._in_order()])
+
+    def episodes(self) -> pd.DataFrame:
+        """The tidy episode table of the finished runs, in job order."""
+        tables = [result.episodes for result in self._in_order()]
+        return pd.concat(tables, ignore_index=True) if tables else pd.DataFrame()
+
+    def write_machine(self) -> None:
+        """``MACHINE.txt``: the machine the study ran on."""
+        (self.out / "MACHINE.txt").write_text(machine_description())
 
 
 def smoothed_returns(returns: Sequence[float]) -> np.ndarray:
@@ -149,12 +366,10 @@ def first_solved_episode(returns: Sequence[float], threshold: float) -> int | No
 
 
 def run_summary(table: pd.DataFrame, threshold: float, wall_time: float, steps: int) -> dict:
-    """One run's row of ``runs.csv``: final return, steps and seconds to the threshold."""
+    """A run's measurements in ``runs.csv``: final return, steps and seconds to the threshold
+    (``table``: its episodes, columns ``env_step, wall_time, return``)."""
     first = first_solved_episode(table["return"], threshold)
     return {
-        "env": table["env"].iloc[0],
-        "variant": table["variant"].iloc[0],
-        "seed": int(table["seed"].iloc[0]),
         "episodes": len(table),
         "env_steps": int(steps),
         "wall_time": float(wall_time),
@@ -167,20 +382,22 @@ def run_summary(table: pd.DataFrame, threshold: float, wall_time: float, steps: 
     }
 
 
-def summarize(runs: pd.DataFrame) -> pd.DataFrame:
-    """Per (env, variant): median and inter-quartile range over seeds, and how many solved.
+def summarize(runs: pd.DataFrame, by: Sequence[str] = ("env", "variant")) -> pd.DataFrame:
+    """Per group of ``by`` (default: env, variant): median and inter-quartile range over
+    seeds, and how many solved.
 
     ``steps_to_threshold`` statistics cover the runs that reached the threshold; ``solved``
-    says how many did, out of ``runs``.
+    says how many did, out of ``runs``. With measured policy lags, their median over seeds
+    is in ``policy_lag_mean_median``.
     """
     rows = []
-    for (env_id, variant), group in runs.groupby(["env", "variant"], sort=False):
+    by = list(by)
+    for keys, group in runs.groupby(by, sort=False):
         final = group["final_return"]
         reached = group["steps_to_threshold"].dropna()
-        rows.append(
+        row = dict(zip(by, keys, strict=True))
+        row.update(
             {
-                "env": env_id,
-                "variant": variant,
                 "runs": len(group),
                 "final_return_median": final.median(),
                 "final_return_q25": final.quantile(0.25),
@@ -194,6 +411,9 @@ def summarize(runs: pd.DataFrame) -> pd.DataFrame:
                 "wall_time_median": group["wall_time"].median(),
             }
         )
+        if "policy_lag_mean" in group:
+            row["policy_lag_mean_median"] = group["policy_lag_mean"].median()
+        rows.append(row)
     return pd.DataFrame(rows)
 
 

@@ -18,6 +18,7 @@ import numpy as np
 import torch
 
 from a3cmem_lib.agent.model import ActorCriticModel
+from a3cmem_lib.atomic import atomic_path
 from a3cmem_lib.training.config import TrainConfig
 
 _ARRAY_TAG = "__ndarray__"
@@ -77,12 +78,8 @@ def save_checkpoint(path: str | os.PathLike[str], checkpoint: Checkpoint) -> Non
         "memory_state": _encode(checkpoint.memory_state),
         "obs_shape": list(checkpoint.obs_shape),
     }
-    temporary = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    try:
+    with atomic_path(path) as temporary:
         torch.save(contents, temporary)
-        os.replace(temporary, path)
-    finally:
-        temporary.unlink(missing_ok=True)
 
 
 def load_checkpoint(path: str | os.PathLike[str]) -> Checkpoint:

@@ -133,6 +133,12 @@ class TrainConfig:
     replay_ratio: float = 4.0
     """Segments the learner samples per segment pushed (> 0): each experience is replayed
     this many times on average, i.e. ``replay_ratio / batch_size`` updates per segment."""
+    fresh_fraction: float = 0.0
+    """LASER-style mixture (Schmitt et al., 2019), in [0, 1]: the share of every learner
+    batch taken from segments received since the last update and not trained on yet (up
+    to ``round(fresh_fraction * batch_size)`` of the most recent ones; the rest of the batch
+    is sampled from the buffer). Every segment is stored in the buffer too, so one not taken
+    fresh is still replayed. 0 (the default) samples whole batches from the buffer."""
     hybrid: bool = False
     """Workers also apply their own on-policy A3C gradients (ACER-style), besides the
     learner's replay updates. Only with a memory."""
@@ -219,7 +225,7 @@ class TrainConfig:
                 raise ValueError(f"{name} must be an int >= 1, got {value!r}")
         if self.dedup_decimals is not None:
             _check_type("dedup_decimals", self.dedup_decimals, int)
-        for name in ("alpha", "beta"):
+        for name in ("alpha", "beta", "fresh_fraction"):
             value = _check_float(name, getattr(self, name))
             if not 0.0 <= value <= 1.0:
                 raise ValueError(f"{name} must be in [0, 1], got {value!r}")
@@ -234,10 +240,26 @@ class TrainConfig:
                 "hybrid needs a memory: set memory to one of "
                 f"{list(MEMORY_KINDS[1:])}, or hybrid=False"
             )
+        if self.fresh_fraction > 0 and self.memory == "none":
+            raise ValueError(
+                "fresh_fraction needs a memory: set memory to one of "
+                f"{list(MEMORY_KINDS[1:])}, or fresh_fraction=0.0"
+            )
+        if self.fresh_fraction > 0 and self.fresh_per_batch == 0:
+            raise ValueError(
+                f"fresh_fraction ({self.fresh_fraction}) times batch_size ({self.batch_size}) "
+                "must round to >= 1 segment, or fresh_fraction must be 0.0"
+            )
         if self.memory != "none" and self.batch_size > self.capacity:
             raise ValueError(
                 f"batch_size ({self.batch_size}) must be <= capacity ({self.capacity})"
             )
+
+    @property
+    def fresh_per_batch(self) -> int:
+        """Fresh segments a learner batch takes at most: ``round(fresh_fraction *
+        batch_size)``."""
+        return round(self.fresh_fraction * self.batch_size)
 
     def to_dict(self) -> dict[str, Any]:
         """The fields as a plain dict (what checkpoints store)."""

@@ -13,8 +13,10 @@ Explained in notebooks/05_async_training_with_memory.ipynb.
 
 from __future__ import annotations
 
+from collections import deque
 from collections.abc import Hashable
 
+import numpy as np
 import torch
 
 from a3cmem_lib.agent.model import ActorCriticModel
@@ -27,7 +29,8 @@ from a3cmem_lib.memory import (
 )
 from a3cmem_lib.training.config import DEDUP_KEYS, MEMORY_KINDS, TrainConfig
 from a3cmem_lib.training.learner import Learner, LearnerUpdate
-from a3cmem_lib.training.schedules import Schedule
+from a3cmem_lib.training.policy_lag import PolicyLag
+from a3cmem_lib.training.schedules import Schedule, StepCounter
 from a3cmem_lib.training.segments import Segment
 
 _KEY_FIELDS = {
@@ -95,17 +98,29 @@ class MemoryLayer:
     queue). :meth:`receive` stores each segment and then replays: while the buffer holds a
     batch and fewer than ``replay_ratio`` segments were sampled per segment received, it
     samples a batch (PER: β from the schedule) and hands it to the :class:`Learner`, whose
-    new priorities it writes back. :meth:`finish` checks that every segment a worker says
-    it sent arrived exactly once.
+    new priorities it writes back. With ``config.fresh_fraction`` > 0 (the LASER-style
+    mixture) a batch first takes the most recent segments not trained on yet, up to
+    ``config.fresh_per_batch``, and samples only the rest. :meth:`finish` checks that
+    every segment a worker says it sent arrived exactly once.
+
+    The policy lag of replayed data is measured here: a segment carries the *policy
+    version* (updates of the shared model so far) its worker copied before acting, and
+    each sampled segment adds ``version now − version then`` to :attr:`lag`.
 
     Args:
         config: the run's configuration (``memory`` must not be ``"none"``).
         model: the global model (shared memory); the learner updates it in place.
         optimizer: the shared optimizer over ``model``'s parameters.
+        versions: the run's counter of updates to the shared model, shared with the workers
+            (``None``: one of this layer's own, counting its learner's updates).
     """
 
     def __init__(
-        self, config: TrainConfig, model: ActorCriticModel, optimizer: torch.optim.Optimizer
+        self,
+        config: TrainConfig,
+        model: ActorCriticModel,
+        optimizer: torch.optim.Optimizer,
+        versions: StepCounter | None = None,
     ) -> None:
         if config.memory == "none":
             raise ValueError("MemoryLayer needs config.memory other than 'none'")
@@ -129,6 +144,13 @@ class MemoryLayer:
         self.duplicates_before = 0
         self.lost_at_stop = 0
         self.last_update: LearnerUpdate | None = None
+        self.versions = versions if versions is not None else StepCounter.local()
+        self.acted_version = np.zeros(config.capacity, dtype=np.int64)
+        """Per buffer slot: the policy version its segment was acted with."""
+        self.fresh: deque[tuple[int, Segment, int]] = deque(maxlen=config.fresh_per_batch)
+        """(slot, segment, version) of the latest segments not trained on yet (mixture)."""
+        self.fresh_trained = 0
+        self.lag = PolicyLag()
 
     def restore(self, memory_state: dict) -> None:
         """Continue with the buffer of a checkpoint (``TrainResult.memory_state``); the
@@ -136,29 +158,71 @@ class MemoryLayer:
         self.memory.load_state_dict(memory_state)
         self.duplicates_before = self._duplicates_stored()
 
-    def receive(self, worker_id: int, items: list[tuple[Segment, float]], step: int) -> None:
+    def receive(
+        self,
+        worker_id: int,
+        items: list[tuple[Segment, float]],
+        step: int,
+        version: int | None = None,
+    ) -> None:
         """Store ``items`` (segment, initial priority) from ``worker_id``; then replay.
 
         ``step`` is the global step now: it sets the learning rate and β of the replays.
+        ``version`` is the policy version the worker acted with (``None``: the current one).
         """
+        if version is None:
+            version = self.versions.value
         for segment, priority in items:
-            self.memory.push(segment, priority)
+            slot = self.memory.push(segment, priority)
             self.steps_received += int(segment.valid.sum())
+            if slot is not None:  # None: a duplicate, not stored again
+                self.acted_version[slot] = version
+                if self.fresh.maxlen:
+                    self.fresh.append((slot, segment, version))
         self.received[worker_id] += len(items)
         target = self.config.replay_ratio * sum(self.received)
         while len(self.memory) >= self.config.batch_size and self.sampled < target:
             self.last_update = self.replay(step)
 
     def replay(self, step: int) -> LearnerUpdate:
-        """Sample one batch, let the learner update the model on it, store new priorities."""
+        """Sample one batch (fresh segments first, with a mixture), let the learner update
+        the model on it, store the new priorities."""
         self.schedule.set_learning_rate(self.optimizer, step)
-        beta = self.schedule.beta(step) if self.memory.prioritized else None
-        batch, indices, weights = self.memory.sample(self.config.batch_size, beta=beta)
+        batch, indices, weights, acted = self._batch(step)
+        self.lag.add(self.versions.value - acted)
         update = self.learner.update(batch, weights)
         self.memory.update_priorities(indices, update.priorities)
+        self.versions.add(1)
         self.updates += 1
         self.sampled += len(indices)
         return update
+
+    def _batch(self, step: int) -> tuple[Segment, np.ndarray, np.ndarray, np.ndarray]:
+        """A learner batch: the waiting fresh segments (importance weight 1), then samples
+        from the buffer; with the slots, weights and acting versions of its segments."""
+        parts = []
+        if self.fresh:
+            slots, segments, versions = zip(*self.fresh, strict=True)
+            self.fresh.clear()
+            self.fresh_trained += len(slots)
+            stacked = Segment(*(np.stack(column) for column in zip(*segments, strict=True)))
+            parts.append((stacked, np.array(slots), np.ones(len(slots), np.float32), versions))
+        rest = self.config.batch_size - (len(parts[0][1]) if parts else 0)
+        if rest:
+            beta = self.schedule.beta(step) if self.memory.prioritized else None
+            batch, indices, weights = self.memory.sample(rest, beta=beta)
+            parts.append((batch, indices, weights, self.acted_version[indices]))
+        if len(parts) == 1:
+            batch, indices, weights, acted = parts[0]
+            return batch, indices, weights, np.asarray(acted, dtype=np.int64)
+        (fresh, slots, ones, versions), (batch, indices, weights, acted) = parts
+        joined = Segment(*(np.concatenate(pair) for pair in zip(fresh, batch, strict=True)))
+        return (
+            joined,
+            np.concatenate([slots, indices]),
+            np.concatenate([ones, weights.astype(np.float32)]),
+            np.concatenate([np.asarray(versions, dtype=np.int64), acted]),
+        )
 
     def finish(self, worker_id: int, sent: int, *, interrupted: bool = False) -> None:
         """Check that all ``sent`` segments of ``worker_id`` were received, once each.
@@ -195,4 +259,5 @@ class MemoryLayer:
             "learner_updates": self.updates,
             "segments_sampled": self.sampled,
             "segments_lost_at_stop": self.lost_at_stop,
+            "fresh_segments_trained": self.fresh_trained,
         }

@@ -53,6 +53,8 @@ class WorkerPool:
         self.start_step = start_step
         self.stop_event = self.context.Event()
         self.steps = StepCounter(self.context.Value("q", start_step))
+        self.versions = StepCounter(self.context.Value("q", 0))
+        """Updates of the shared model in this run (the policy version)."""
         self.start_time = time.monotonic()
         self.end_time: float | None = None
         self.final_step: int | None = None
@@ -100,6 +102,7 @@ class WorkerPool:
             shared_model=self.shared_model,
             optimizer=self.optimizer,
             steps=self.steps,
+            versions=self.versions,
             stop_event=self.stop_event,
             connection=writer,
             start_time=self.start_time,
@@ -172,7 +175,7 @@ class WorkerPool:
         # even when a traceback keeps this object alive.
         self.final_step = self.steps.value
         self.processes, self.readers, self.open_readers = [], {}, []
-        del self.stop_event, self.steps, self.shared_model, self.optimizer
+        del self.stop_event, self.steps, self.versions, self.shared_model, self.optimizer
 
     def _drain(self) -> None:
         # A worker blocked on a full pipe cannot see the stop event; read and discard.

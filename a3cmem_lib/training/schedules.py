@@ -9,6 +9,7 @@ notebooks/05_async_training_with_memory.ipynb (section "The learner").
 
 from __future__ import annotations
 
+import multiprocessing
 from typing import Any
 
 import torch
@@ -52,7 +53,8 @@ class Schedule:
 
 
 class StepCounter:
-    """The global environment-step counter: one integer in shared memory for all processes.
+    """A global counter (environment steps, or updates of the shared model): one integer in
+    shared memory for all processes.
 
     Args:
         value: a ``multiprocessing.Value("q", ...)`` (made by the parent, passed to workers).
@@ -60,6 +62,11 @@ class StepCounter:
 
     def __init__(self, value: Any) -> None:
         self.shared = value
+
+    @classmethod
+    def local(cls) -> StepCounter:
+        """A counter starting at 0 for one process (and those it forks)."""
+        return cls(multiprocessing.Value("q", 0))
 
     def add(self, steps: int) -> int:
         """Count ``steps`` more environment steps (atomically); the new total."""

@@ -29,6 +29,7 @@ from a3cmem_lib.training.checkpoint import Checkpoint, load_checkpoint, save_che
 from a3cmem_lib.training.config import TrainConfig
 from a3cmem_lib.training.errors import SetupError, TrainingInterrupted, WorkerError
 from a3cmem_lib.training.memory_layer import MemoryLayer
+from a3cmem_lib.training.policy_lag import PolicyLag
 from a3cmem_lib.training.pool import WorkerPool
 from a3cmem_lib.training.worker import DONE, ERROR, ROLLOUT
 
@@ -77,6 +78,13 @@ class TrainResult:
     obs_shape: tuple[int, ...] | None = None
     """Observation shape, ``(obs_dim,)`` or ``(H, W, C)`` (``None`` when constructed:
     ``(obs_dim,)``)."""
+    policy_lag: dict[str, float] | None = None
+    """How stale the policy behind each gradient was, in updates of the shared model
+    (``mean``, ``median``, ``p90``, ``max``, ``count``; see
+    :mod:`a3cmem_lib.training.policy_lag`): for a worker's gradient, the updates between its
+    weight copy and its application; for a replayed segment, the updates between the
+    weights it was acted with and the learner update that used it. ``None``: nothing
+    measured (e.g. interrupted before any update)."""
 
     def __post_init__(self) -> None:
         self.obs_shape = (self.obs_dim,) if self.obs_shape is None else tuple(self.obs_shape)
@@ -230,11 +238,10 @@ class _Run:
             self.optimizer.load_state_dict(resumed.optimizer_state)
             self.start_step, self.start_episode = resumed.global_step, resumed.episodes
         self.model.share_memory()
-        self.memory_layer = None
-        if config.memory != "none":
-            self.memory_layer = MemoryLayer(config, self.model, self.optimizer)
-            if resumed is not None and resumed.memory_state is not None:
-                self.memory_layer.restore(resumed.memory_state)
+        self.resumed = resumed
+        self.memory_layer: MemoryLayer | None = None
+        self.lag = PolicyLag()
+        """Policy lags of the workers' gradients (the memory layer measures replayed data's)."""
         self.records: list[tuple[int, int, float, float, int, int]] = []
         self.recent_returns: deque[float] = deque(maxlen=_RECENT)
         every = config.checkpoint_every
@@ -246,6 +253,12 @@ class _Run:
     def execute(self) -> TrainResult:
         """Run the workers to the end (or an interruption) and build the result."""
         pool = WorkerPool(self.config, self.model, self.optimizer, self.start_step)
+        if self.config.memory != "none":
+            self.memory_layer = MemoryLayer(
+                self.config, self.model, self.optimizer, versions=pool.versions
+            )
+            if self.resumed is not None and self.resumed.memory_state is not None:
+                self.memory_layer.restore(self.resumed.memory_state)
         try:
             with (
                 _single_threaded_torch(self.memory_layer is not None),
@@ -314,18 +327,20 @@ class _Run:
         if kind == ERROR:
             raise WorkerError(f"A3C worker {worker_id} raised:\n{message[1]}")
         if kind == DONE:
+            if len(message) > 2:
+                self.lag.add(message[2])
             if self.memory_layer is not None:
                 self.memory_layer.finish(worker_id, message[1], interrupted=self.interrupted)
             pool.finished(worker_id)
             return
         assert kind == ROLLOUT, f"unknown message {kind!r} from worker {worker_id}"
-        _, episodes, segments = message
+        _, episodes, segments, *version = message
         for episode_return, length, step, wall_time in episodes:
             episode = self.start_episode + len(self.records)
             self.records.append((episode, step, wall_time, episode_return, length, worker_id))
             self.recent_returns.append(episode_return)
         if segments:
-            self.memory_layer.receive(worker_id, segments, pool.global_step)
+            self.memory_layer.receive(worker_id, segments, pool.global_step, *version)
 
     def solved(self, mean_return: float) -> bool:
         """Whether ``stop_return`` is set and the last 100 episodes' mean reached it."""
@@ -355,7 +370,16 @@ class _Run:
             memory_state=copy.deepcopy(memory.memory.state_dict()) if memory is not None else None,
             interrupted=interrupted,
             obs_shape=self.obs_shape,
+            policy_lag=self.policy_lag(),
         )
+
+    def policy_lag(self) -> dict[str, float] | None:
+        """Summary of every lag measured: the workers' gradients and the replayed segments."""
+        lag = PolicyLag()
+        lag.add(self.lag.values())
+        if self.memory_layer is not None:
+            lag.add(self.memory_layer.lag.values())
+        return lag.summary()
 
     def write_checkpoint(self, result: TrainResult) -> None:
         """Save ``result`` to the config's checkpoint path, then call ``on_checkpoint``."""

@@ -19,6 +19,7 @@ from dataclasses import dataclass
 from multiprocessing.connection import Connection
 from typing import Any
 
+import numpy as np
 import torch
 
 from a3cmem_lib.agent.acting import NumpyPolicy
@@ -30,10 +31,12 @@ from a3cmem_lib.training.rollout import Rollout, RolloutCollector, rollout_loss,
 from a3cmem_lib.training.schedules import Schedule, StepCounter
 
 # Messages a worker sends to the parent on its own pipe (tuples, first item is the kind):
-#   ("rollout", episodes, segments)  after a rollout in which an episode ended or that made
-#       segments: episodes [(return, length, global_step, wall_time), ...] and, with a memory
-#       layer, segments [(Segment, priority), ...]
-#   ("done", segments_sent)          the step budget is spent or the parent asked to stop
+#   ("rollout", episodes, segments[, version])  after a rollout in which an episode ended or
+#       that made segments: episodes [(return, length, global_step, wall_time), ...], with a
+#       memory layer segments [(Segment, priority), ...], and (when the context has a
+#       ``versions`` counter) the policy version the rollout was acted with
+#   ("done", segments_sent[, lags])  the step budget is spent or the parent asked to stop;
+#       lags: int64 (n,) policy lag of each gradient this worker applied
 #   ("error", formatted_traceback)   the worker raised
 ROLLOUT, DONE, ERROR = "rollout", "done", "error"
 
@@ -72,6 +75,9 @@ class WorkerContext:
     inherited_fds: tuple[int, ...] = ()
     """Under ``fork``: descriptors of earlier workers' pipes this process inherited, closed
     at start so that a worker never holds another worker's pipe."""
+    versions: StepCounter | None = None
+    """Updates of the shared model so far (the policy version; see
+    :mod:`a3cmem_lib.training.policy_lag`); ``None``: lags are not measured."""
 
     @property
     def seed(self) -> int:
@@ -91,8 +97,10 @@ def worker_main(context: WorkerContext) -> None:
         with contextlib.suppress(OSError):
             os.close(fd)
     try:
-        segments_sent = run_worker(context)
-        context.connection.send((DONE, segments_sent))
+        lags: list[int] = []
+        segments_sent = run_worker(context, lags)
+        done = (DONE, segments_sent, np.array(lags, dtype=np.int64))
+        context.connection.send(done if context.versions is not None else done[:2])
     except BaseException:
         with contextlib.suppress(OSError):  # the parent may be gone already
             context.connection.send((ERROR, traceback.format_exc()))
@@ -100,13 +108,16 @@ def worker_main(context: WorkerContext) -> None:
         context.connection.close()
 
 
-def run_worker(context: WorkerContext) -> int:
+def run_worker(context: WorkerContext, lags: list[int] | None = None) -> int:
     """The A3C worker loop (Mnih et al., 2016, Algorithm S3), until the step budget is spent.
 
     Each iteration: copy the global weights θ into the local model θ', act ``t_max`` steps,
     evaluate the rollout in one batched forward pass, then either apply the A3C gradient to
     the shared model without a lock (Hogwild!, Recht et al., 2011) or — with a memory
     layer — send the rollout's segments to it (both in ``hybrid`` mode).
+
+    With ``context.versions``, each applied gradient's policy lag (updates of the shared
+    model between the weight copy and the application) is appended to ``lags``.
 
     Returns:
         The number of segments sent (0 without a memory layer).
@@ -129,6 +140,7 @@ def run_worker(context: WorkerContext) -> int:
             and not TERMINATED.is_set()
             and context.steps.value < config.total_steps
         ):
+            version = context.versions.value if context.versions is not None else None
             copy_weights(context.shared_model, local_model)
             rollout = collector.collect()
             with torch.set_grad_enabled(learns_on_policy):
@@ -147,7 +159,11 @@ def run_worker(context: WorkerContext) -> int:
                     context.optimizer,
                     config.max_grad_norm,
                 )
-            report_rollout(context, rollout, step, segments)
+                if context.versions is not None:
+                    applied = context.versions.add(1) - 1
+                    if lags is not None:
+                        lags.append(applied - version)
+            report_rollout(context, rollout, step, segments, version)
             segments_sent += len(segments)
     finally:
         env.close()
@@ -186,12 +202,17 @@ def hogwild_step(
 
 
 def report_rollout(
-    context: WorkerContext, rollout: Rollout, step: int, segments: list[tuple[Any, float]]
+    context: WorkerContext,
+    rollout: Rollout,
+    step: int,
+    segments: list[tuple[Any, float]],
+    version: int | None = None,
 ) -> None:
     """Send the rollout's finished episodes and its segments to the parent, if any.
 
     ``step`` is the global step after the rollout; an episode that ended at step index t of
-    the rollout is stamped ``step - (T - 1 - t)``.
+    the rollout is stamped ``step - (T - 1 - t)``. ``version``, the policy version the
+    rollout was acted with, is sent too unless ``None``.
     """
     if not rollout.episodes and not segments:
         return
@@ -201,4 +222,5 @@ def report_rollout(
         (episode_return, length, step - (last - t), now)
         for episode_return, length, t in rollout.episodes
     ]
-    context.connection.send((ROLLOUT, episodes, segments))
+    message = (ROLLOUT, episodes, segments)
+    context.connection.send(message if version is None else (*message, version))
