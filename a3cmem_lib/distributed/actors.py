@@ -20,8 +20,9 @@ from a3cmem_lib.envs import make_env, space_shapes
 from a3cmem_lib.training.checkpoint import Checkpoint
 from a3cmem_lib.training.config import TrainConfig
 from a3cmem_lib.training.memory_layer import MemoryLayer
+from a3cmem_lib.training.policy_lag import PolicyLag
 from a3cmem_lib.training.rollout import Rollout, RolloutCollector, rollout_loss, rollout_segments
-from a3cmem_lib.training.schedules import Schedule
+from a3cmem_lib.training.schedules import Schedule, StepCounter
 from a3cmem_lib.training.segments import Segment
 
 
@@ -45,6 +46,8 @@ class Batch:
     """(segment, initial priority) pairs, oldest first (with a memory layer)."""
     gradients: list[list[torch.Tensor]]
     """One clipped A3C gradient per rollout, one tensor per parameter (plain A3C, hybrid)."""
+    version: int = 0
+    """The policy version (updates of the model) of the weights the batch was acted with."""
 
     @property
     def steps_in_segments(self) -> int:
@@ -89,7 +92,10 @@ class RolloutWorker:
         if version > self.version:
             self.model.load_state_dict(weights)
             self.version = version
-        report, batch = BatchReport(steps=0, segments=0), Batch(segments=[], gradients=[])
+        report, batch = (
+            BatchReport(steps=0, segments=0),
+            Batch(segments=[], gradients=[], version=self.version),
+        )
         for _ in range(rollouts):
             rollout = self.collector.collect()
             with torch.set_grad_enabled(self.learns_on_policy):
@@ -148,14 +154,19 @@ class LearnerActor:
         if resumed is not None:
             self.model.load_state_dict(resumed.model_state)
             self.optimizer.load_state_dict(resumed.optimizer_state)
+        self.versions = StepCounter.local()
+        """Updates of the model so far: the policy version."""
         self.memory_layer = None
         if config.memory != "none":
-            self.memory_layer = MemoryLayer(config, self.model, self.optimizer)
+            self.memory_layer = MemoryLayer(
+                config, self.model, self.optimizer, versions=self.versions
+            )
             if resumed is not None and resumed.memory_state is not None:
                 self.memory_layer.restore(resumed.memory_state)
         self.schedule = Schedule(config)
         self.steps_received = [0] * config.num_workers
-        self.version = 0
+        self.lag = PolicyLag()
+        """Policy lags of the workers' gradients (the memory layer measures replayed data's)."""
 
     def receive(self, worker_id: int, batch: Batch, step: int) -> int:
         """Apply the batch's gradients, push its segments into the memory layer (which
@@ -166,17 +177,15 @@ class LearnerActor:
             for parameter, grad in zip(self.model.parameters(), gradient, strict=True):
                 parameter.grad = grad
             self.optimizer.step()
-            self.version += 1
+            self.lag.add([self.versions.add(1) - 1 - batch.version])
         if batch.segments:
-            updates = self.memory_layer.updates
-            self.memory_layer.receive(worker_id, batch.segments, step)
+            self.memory_layer.receive(worker_id, batch.segments, step, batch.version)
             self.steps_received[worker_id] += batch.steps_in_segments
-            self.version += self.memory_layer.updates - updates
-        return self.version
+        return self.versions.value
 
     def weights(self) -> tuple[int, dict[str, torch.Tensor]]:
         """``(version, state_dict)`` of the model now (copied: the model keeps learning)."""
-        return self.version, copy.deepcopy(self.model.state_dict())
+        return self.versions.value, copy.deepcopy(self.model.state_dict())
 
     def finish(self, segments_sent: list[int], steps_sent: list[int], interrupted: bool) -> None:
         """Check that every worker's segments and steps arrived exactly once (see
@@ -192,10 +201,16 @@ class LearnerActor:
                 )
 
     def state(self) -> dict[str, Any]:
-        """``model_state``, ``optimizer_state`` and, with a memory layer, ``memory_state``
-        (the buffer's ``state_dict()``) and ``memory_stats``; ``None`` for plain A3C."""
+        """``model_state``, ``optimizer_state``, ``policy_lag`` (summary of the gradients'
+        and the replayed segments' lags) and, with a memory layer, ``memory_state`` (the
+        buffer's ``state_dict()``) and ``memory_stats``; ``None`` for plain A3C."""
         memory = self.memory_layer
+        lag = PolicyLag()
+        lag.add(self.lag.values())
+        if memory is not None:
+            lag.add(memory.lag.values())
         return {
+            "policy_lag": lag.summary(),
             "model_state": self.model.state_dict(),
             "optimizer_state": self.optimizer.state_dict(),
             "memory_state": None if memory is None else memory.memory.state_dict(),

@@ -416,6 +416,7 @@ class _RayRun:
             memory_state=state["memory_state"],
             interrupted=interrupted,
             obs_shape=self.obs_shape,
+            policy_lag=state["policy_lag"],
         )
 
     def write_checkpoint(self, result: TrainResult) -> None:
