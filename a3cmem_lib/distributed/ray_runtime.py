@@ -13,6 +13,8 @@ import threading
 from collections.abc import Iterator
 from types import ModuleType
 
+from a3cmem_lib.training.errors import SetupError
+
 INSTALL_HINT = 'the Ray backend needs Ray: pip install "a3cmem[ray]" (ray[default]==2.60.0)'
 """The one line a missing Ray is reported with."""
 
@@ -46,12 +48,21 @@ def ensure_ray(address: str | None = None, *, num_cpus: int = 1) -> ModuleType:
     Args:
         address: a running cluster's address (``"auto"``, ``"HOST:6379"``) or ``None``.
         num_cpus: CPUs the caller will reserve (a local instance has at least this many).
+
+    Raises:
+        ImportError: Ray is not installed (:data:`INSTALL_HINT`).
+        SetupError: no Ray cluster answers at ``address`` (the message starts with
+            ``ray_address:``).
     """
     ray = import_ray()
     if ray.is_initialized():
         return ray
     if address is not None:
-        ray.init(address=address, logging_level="warning")
+        try:
+            ray.init(address=address, logging_level="warning")
+        except ConnectionError as error:
+            message = f"ray_address: cannot join a Ray cluster at {address!r}: {error}"
+            raise SetupError(message) from None
         return ray
     ray.init(
         num_cpus=max(os.cpu_count() or 1, num_cpus),

@@ -97,9 +97,9 @@ def train_on_ray(
     cpus = ray.cluster_resources().get("CPU", 0)
     if cpus < config.num_workers + 1:
         raise SetupError(
-            f"num_workers={config.num_workers} needs {config.num_workers + 1} CPUs on the Ray "
-            f"cluster (one per worker actor, one for the learner actor); it has {cpus:g}: "
-            "lower num_workers, or add nodes or CPUs to the cluster"
+            f"num_workers: {config.num_workers} workers need {config.num_workers + 1} CPUs "
+            "on the Ray cluster (one per worker actor, one for the learner actor); it has "
+            f"{cpus:g}: lower num_workers, or add nodes or CPUs to the cluster"
         )
     return _RayRun(config, obs_shape, n_actions, resumed, on_checkpoint).execute()
 
