@@ -255,9 +255,13 @@ class _RayRun:
         ready, _ = ray.wait(list(self.pending), num_returns=1, timeout=_POLL_SECONDS)
         for ref in ready:
             kind, worker_id, extra = self.pending.pop(ref)
-            {"batch": self.on_batch, "push": self.on_push, "weights": self.on_weights}[kind](
-                ref, worker_id, extra
-            )
+            handlers = {
+                "batch": self.on_batch,
+                "push": self.on_push,
+                "weights": self.on_weights,
+                "restarted": self.on_restarted,
+            }
+            handlers[kind](ref, worker_id, extra)
 
     def submit(self, worker_id: int) -> None:
         """Start the worker's next batch, unless it is busy, stopped, at its bound of
@@ -283,16 +287,15 @@ class _RayRun:
     def on_batch(self, ref: Any, worker_id: int, extra: tuple[Any, int]) -> None:
         """A worker's batch is done: count it, record its episodes, push it to the learner."""
         batch, planned = extra
-        self.busy[worker_id] = False
         self.planned_steps -= planned
         try:
             report: BatchReport = ray.get(ref)
         except ray.exceptions.RayActorError as error:
             self.worker_died(worker_id, error)
-            self.submit(worker_id)
             return
         except ray.exceptions.RayTaskError as error:
             raise WorkerError(f"A3C worker {worker_id} raised on Ray:\n{error}") from None
+        self.busy[worker_id] = False
         self.global_step += report.steps
         self.steps_sent[worker_id] += report.steps
         self.segments_sent[worker_id] += report.segments
@@ -308,16 +311,9 @@ class _RayRun:
         self.submit(worker_id)
 
     def worker_died(self, worker_id: int, error: Exception) -> None:
-        """Count a dead worker's lost batch; give up after :data:`WORKER_RESTARTS`."""
+        """Count a dead worker and the batch it was collecting; wait for Ray to restart it
+        (the worker stays busy until then: a call to an actor being restarted fails)."""
         self.restarts[worker_id] += 1
-        if (
-            isinstance(error, ray.exceptions.ActorDiedError)
-            or self.restarts[worker_id] > WORKER_RESTARTS
-        ):
-            raise WorkerError(
-                f"A3C worker {worker_id} died on Ray and was not restarted "
-                f"({self.restarts[worker_id]} deaths, max_restarts={WORKER_RESTARTS}): {error}"
-            )
         self.loss["worker_restarts"] += 1
         self.loss["batches_lost"] += 1
         warnings.warn(
@@ -326,6 +322,20 @@ class _RayRun:
             RuntimeWarning,
             stacklevel=2,
         )
+        ping = self.workers[worker_id].__ray_ready__.options(max_task_retries=-1).remote()
+        self.pending[ping] = ("restarted", worker_id, error)
+
+    def on_restarted(self, ref: Any, worker_id: int, death: Exception) -> None:
+        """The worker is back (its next batch starts), or it is dead for good: fail."""
+        try:
+            ray.get(ref)
+        except ray.exceptions.RayActorError:
+            raise WorkerError(
+                f"A3C worker {worker_id} died on Ray and was not restarted "
+                f"({self.restarts[worker_id]} deaths, max_restarts={WORKER_RESTARTS}): {death}"
+            ) from None
+        self.busy[worker_id] = False
+        self.submit(worker_id)
 
     def on_push(self, ref: Any, worker_id: int, report: BatchReport) -> None:
         """The learner has taken a batch: note the weights' version, ask for newer weights."""
