@@ -2,12 +2,14 @@
 backend vs Ray, and the wall time of a tiny study, local vs Ray; the backends interleaved
 (their order alternates from round to round), so both see the same machine load.
 
-Each run is timed at two budgets: the difference gives the steady rate (steps/s once the
-workers run) and the rest is the fixed cost of starting and stopping them.
+Besides the whole run's rates, the steady rate is read off the run's own episode table
+(steps between its first and last episode over the seconds between them: the workers are
+running by then), and the fixed cost is the rest of the wall time (starting and stopping
+the workers or actors).
 
 Run from the repository root::
 
-    python bench/bench_ray.py                   # 3 rounds, 20,000 and 4,000 steps
+    python bench/bench_ray.py                   # 3 rounds of 40,000-step runs
     python bench/bench_ray.py --rounds 5 --steps 50000
 
 Writes ``bench/results/ray.json`` and ``bench/results/ray.md``.
@@ -36,13 +38,20 @@ WORKERS = 2
 
 
 def timed_run(memory: str, backend: str, steps: int) -> dict:
-    """One CartPole run: wall time, env steps and learner updates."""
+    """One CartPole run: wall time, env steps, learner updates and the steady step rate."""
     config = TrainConfig(
         num_workers=WORKERS, total_steps=steps, memory=memory, backend=backend, progress=False
     )
     result = train(config)
     updates = result.memory_stats["learner_updates"] if result.memory_stats else 0
-    return {"seconds": result.wall_time, "steps": result.steps_this_run, "updates": updates}
+    first, last = result.episodes.iloc[0], result.episodes.iloc[-1]
+    steady = (last["global_step"] - first["global_step"]) / (last["wall_time"] - first["wall_time"])
+    return {
+        "seconds": result.wall_time,
+        "steps": result.steps_this_run,
+        "updates": updates,
+        "steady_steps_per_s": float(steady),
+    }
 
 
 def timed_study(backend: str, seeds: int, steps: int) -> float:
@@ -60,16 +69,11 @@ def timed_study(backend: str, seeds: int, steps: int) -> float:
         return time.perf_counter() - start
 
 
-def steady(long: dict, short: dict, key: str) -> float:
-    """The rate of ``key`` between the short and the long run (per second)."""
-    return (long[key] - short[key]) / (long["seconds"] - short["seconds"])
-
-
 def summary(values: list[float]) -> dict:
     return {"median": statistics.median(values), "min": min(values), "max": max(values)}
 
 
-def measure(rounds: int, steps: int, short: int, seeds: int, study_steps: int) -> dict:
+def measure(rounds: int, steps: int, seeds: int, study_steps: int) -> dict:
     """Every measurement, ``rounds`` times, backends interleaved."""
     start = time.perf_counter()
     ensure_ray(num_cpus=WORKERS + 1)
@@ -80,9 +84,8 @@ def measure(rounds: int, steps: int, short: int, seeds: int, study_steps: int) -
         order = BACKENDS if round_index % 2 == 0 else BACKENDS[::-1]
         for memory in MEMORIES:
             for backend in order:
-                long, brief = timed_run(memory, backend, steps), timed_run(memory, backend, short)
-                runs[f"{memory}/{backend}"].append({"long": long, "short": brief})
-                print(memory, backend, long, brief, flush=True)
+                runs[f"{memory}/{backend}"].append(timed_run(memory, backend, steps))
+                print(memory, backend, runs[f"{memory}/{backend}"][-1], flush=True)
         for backend in order:
             studies[backend].append(timed_study(backend, seeds, study_steps))
             print("study", backend, studies[backend][-1], flush=True)
@@ -92,24 +95,23 @@ def measure(rounds: int, steps: int, short: int, seeds: int, study_steps: int) -
 def table_rows(results: dict) -> list[dict]:
     """One row per (memory, backend): medians over the rounds."""
     rows = []
-    for key, pairs in results["runs"].items():
+    for key, runs in results["runs"].items():
         memory, backend = key.split("/")
-        longs = [pair["long"] for pair in pairs]
         row = {
             "memory": memory,
             "backend": backend,
-            "steps_per_s": summary([r["steps"] / r["seconds"] for r in longs]),
-            "steady_steps_per_s": summary([steady(p["long"], p["short"], "steps") for p in pairs]),
+            "steps_per_s": summary([r["steps"] / r["seconds"] for r in runs]),
+            "steady_steps_per_s": summary([r["steady_steps_per_s"] for r in runs]),
             "fixed_seconds": summary(
-                [
-                    p["short"]["seconds"]
-                    - p["short"]["steps"] / steady(p["long"], p["short"], "steps")
-                    for p in pairs
-                ]
+                [r["seconds"] - r["steps"] / r["steady_steps_per_s"] for r in runs]
             ),
         }
         if memory != "none":
-            row["updates_per_s"] = summary([r["updates"] / r["seconds"] for r in longs])
+            row["updates_per_s"] = summary([r["updates"] / r["seconds"] for r in runs])
+            # replays follow the pushes: steady updates/s = updates per step x steady steps/s
+            row["steady_updates_per_s"] = summary(
+                [r["updates"] / r["steps"] * r["steady_steps_per_s"] for r in runs]
+            )
         rows.append(row)
     return rows
 
@@ -128,23 +130,27 @@ def markdown(results: dict) -> str:
         f"({results['ray_start_seconds']:.1f} s, not in the times below) with "
         f"{WORKERS + 1} logical CPUs (one per actor) on this machine's cores.",
         "",
-        f"## One run: {settings['steps']:,} env steps (and {settings['short']:,} for the "
-        "steady rate)",
+        f"## One run: {settings['steps']:,} env steps",
+        "",
+        "Whole run: the run's steps (updates) over its wall time. Steady: between the run's "
+        "first and last episode. Fixed cost: wall time minus steps over the steady rate.",
         "",
         "| memory | backend | env steps/s (whole run) | env steps/s (steady) | fixed cost (s) "
-        "| learner updates/s |",
-        "|---|---|---|---|---|---|",
+        "| learner updates/s (whole run) | learner updates/s (steady) |",
+        "|---|---|---|---|---|---|---|",
     ]
     for row in results["rows"]:
         updates = fmt(row["updates_per_s"]) if "updates_per_s" in row else "—"
+        steady_updates = fmt(row["steady_updates_per_s"]) if "steady_updates_per_s" in row else "—"
         lines.append(
             f"| {row['memory']} | {row['backend']} | {fmt(row['steps_per_s'])} "
-            f"| {fmt(row['steady_steps_per_s'])} | {fmt(row['fixed_seconds'], 1)} | {updates} |"
+            f"| {fmt(row['steady_steps_per_s'])} | {fmt(row['fixed_seconds'], 1)} | {updates} "
+            f"| {steady_updates} |"
         )
     ratios = results["ratios"]
     lines += [
         "",
-        "Ray ÷ local, medians of the whole-run rates: "
+        "Ray ÷ local, medians: "
         + ", ".join(f"{name} {value:.2f}" for name, value in ratios.items())
         + ".",
         "",
@@ -163,12 +169,11 @@ def markdown(results: dict) -> str:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rounds", type=int, default=3)
-    parser.add_argument("--steps", type=int, default=20_000, help="budget of the long runs")
-    parser.add_argument("--short", type=int, default=4_000, help="budget of the short runs")
+    parser.add_argument("--steps", type=int, default=40_000, help="budget of each run")
     parser.add_argument("--seeds", type=int, default=2, help="seeds per variant in the study")
     parser.add_argument("--study-steps", type=int, default=5_000, help="budget of a study run")
     args = parser.parse_args()
-    results = measure(args.rounds, args.steps, args.short, args.seeds, args.study_steps)
+    results = measure(args.rounds, args.steps, args.seeds, args.study_steps)
     results["settings"] = vars(args)
     results["command"] = " ".join(["python", "bench/bench_ray.py", *sys.argv[1:]])
     results["date"] = datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
@@ -176,9 +181,10 @@ def main() -> None:
     results["rows"] = table_rows(results)
     by_key = {(row["memory"], row["backend"]): row for row in results["rows"]}
     results["ratios"] = {
-        f"env steps/s ({memory})": by_key[(memory, "ray")]["steps_per_s"]["median"]
-        / by_key[(memory, "local")]["steps_per_s"]["median"]
+        f"{rate.replace('_', ' ')} ({memory})": by_key[(memory, "ray")][rate]["median"]
+        / by_key[(memory, "local")][rate]["median"]
         for memory in MEMORIES
+        for rate in ("steps_per_s", "steady_steps_per_s")
     }
     results["ratios"]["learner updates/s (fifo)"] = (
         by_key[("fifo", "ray")]["updates_per_s"]["median"]
