@@ -45,7 +45,9 @@ from matplotlib.figure import Figure
 
 from a3cmem_lib.atomic import atomic_path
 from a3cmem_lib.distributed.ray_runtime import import_ray
+from a3cmem_lib.experiments.axes import AXES, run_axis
 from a3cmem_lib.experiments.study import (
+    BACKENDS,
     EPISODES_FILE,
     RUNS_FILE,
     SUMMARY_FILE,
@@ -64,12 +66,14 @@ from a3cmem_lib.training import (
 )
 from a3cmem_lib.training.config import (
     ACTIVATIONS,
-    BACKENDS,
     DEDUP_KEYS,
     MEMORY_KINDS,
     OPTIMIZERS,
     START_METHODS,
     TrainConfig,
+)
+from a3cmem_lib.training.config import (
+    BACKENDS as TRAIN_BACKENDS,
 )
 from a3cmem_lib.training.train import check_environment
 
@@ -153,7 +157,7 @@ def _add_run_arguments(parser: argparse.ArgumentParser) -> None:
     )
     add(
         "--backend",
-        choices=BACKENDS,
+        choices=TRAIN_BACKENDS,
         default=d["backend"],
         help="local: worker processes here; ray: Ray actors (pip install 'a3cmem[ray]')",
     )
@@ -168,17 +172,47 @@ def _add_run_arguments(parser: argparse.ArgumentParser) -> None:
 def _add_study_arguments(parser: argparse.ArgumentParser) -> None:
     study = StudyConfig()
     add = parser.add_argument
-    add("--envs", nargs="+", default=list(study.envs), help="gymnasium environment ids")
-    add("--variants", nargs="+", choices=list(VARIANTS), default=list(study.variants))
-    add("--seeds", type=int, default=study.seeds, help="seeds per env and variant")
+    add(
+        "--axis",
+        choices=list(AXES),
+        default=None,
+        help="one axis of chapter 07's regime study (its own envs, variants, budgets); "
+        "without it, the stability study of chapter 06",
+    )
+    add("--envs", nargs="+", default=None, help=f"gymnasium environment ids {list(study.envs)}")
+    add(
+        "--variants",
+        nargs="+",
+        choices=list(VARIANTS),
+        default=None,
+        help=f"memory variants {list(study.variants)}",
+    )
+    add(
+        "--seeds",
+        type=int,
+        default=None,
+        help=f"seeds per run setting ({study.seeds}; an axis: its own)",
+    )
     add(
         "--budget",
         nargs="+",
-        default=[f"{env}={steps}" for env, steps in study.steps.items()],
+        default=None,
         metavar="ENV=STEPS",
-        help="environment-step budget of each run, per environment",
+        help="environment-step budget of each run, per environment "
+        f"({' '.join(f'{env}={steps}' for env, steps in study.steps.items())})",
     )
-    add("--out", type=Path, default=Path("results/study"), help="output directory")
+    add("--out", type=Path, default=None, help="output directory (results/study or results/AXIS)")
+    add(
+        "--backend",
+        choices=list(BACKENDS),
+        default="local",
+        help="run the study's runs here one after another, or as tasks on Ray",
+    )
+    add(
+        "--address",
+        default=None,
+        help="with --backend ray: the cluster to join (default: a local Ray)",
+    )
 
 
 def _add_train_arguments(parser: argparse.ArgumentParser) -> None:
@@ -228,6 +262,12 @@ def _add_train_arguments(parser: argparse.ArgumentParser) -> None:
     add("--dedup-decimals", type=int, default=None, help="round floats before the dedup key")
     add("--batch-size", type=int, default=d["batch_size"], help="segments per learner update")
     add("--replay-ratio", type=float, default=d["replay_ratio"], help="samples per pushed segment")
+    add(
+        "--fresh-fraction",
+        type=float,
+        default=d["fresh_fraction"],
+        help="share of each learner batch taken from the newest untrained segments (LASER)",
+    )
     add(
         "--hybrid",
         action=argparse.BooleanOptionalAction,
@@ -565,37 +605,17 @@ def _run_study(args: argparse.Namespace) -> int:
 
 def _study(args: argparse.Namespace) -> int:
     """The ``study`` command: check every input, run the study, draw its figures."""
-    budget = {}
-    for item in args.budget:
-        env_id, separator, steps = item.rpartition("=")
-        if not separator or not steps.isdigit():
-            raise _bad_argument("--budget", f"takes ENV=STEPS items, got {item!r}")
-        budget[env_id] = int(steps)
+    if args.out is None:
+        args.out = Path("results") / (args.axis or "study")
     base = _config_from(args, progress=False)
-    for env_id in args.envs:  # here, not after hours of runs of the environments before it
-        try:
-            check_environment(env_id)
-        except SetupError as error:
-            raise _bad_argument("--envs", str(error)) from None
-    try:
-        study = StudyConfig(
-            envs=tuple(args.envs),
-            variants=tuple(args.variants),
-            seeds=args.seeds,
-            steps=budget,
-            base=base,
-        )
-    except (TypeError, ValueError) as error:
-        # StudyConfig's messages start with the field's name ("seeds must be ...").
-        field_name = re.match(r"\w*", str(error)).group()
-        raise _bad_argument(_STUDY_FLAGS.get(field_name, "--envs"), str(error)) from None
+    if args.address is not None and args.backend != "ray":
+        raise _bad_argument("--address", "needs --backend ray")
+    if args.axis is not None:
+        return _axis_study(args, base)
+    study = _study_config(args, base)
     _prepare_out(args.out)
-    try:
-        run_study(study, args.out)
-    except SetupError as error:
-        raise _setup_failure(error) from None
-    except WorkerError as error:
-        raise _CommandError(str(error), code=_WORKER_FAILED) from None
+    with _study_failures():
+        run_study(study, args.out, backend=args.backend, address=args.address)
     figures = write_figures(args.out)
     summary = pd.read_csv(args.out / SUMMARY_FILE)
     print(summary.to_string(index=False, float_format=lambda value: f"{value:.4g}"))
@@ -604,6 +624,84 @@ def _study(args: argparse.Namespace) -> int:
         + ", ".join(path.name for path in figures)
     )
     return 0
+
+
+def _study_config(args: argparse.Namespace, base: TrainConfig) -> StudyConfig:
+    """The StudyConfig of the stability study's flags (their defaults: StudyConfig's)."""
+    defaults = StudyConfig()
+    budget = dict(defaults.steps)
+    if args.budget is not None:
+        budget = {}
+        for item in args.budget:
+            env_id, separator, steps = item.rpartition("=")
+            if not separator or not steps.isdigit():
+                raise _bad_argument("--budget", f"takes ENV=STEPS items, got {item!r}")
+            budget[env_id] = int(steps)
+    envs = tuple(args.envs) if args.envs is not None else defaults.envs
+    for env_id in envs:  # here, not after hours of runs of the environments before it
+        try:
+            check_environment(env_id)
+        except SetupError as error:
+            raise _bad_argument("--envs", str(error)) from None
+    try:
+        return StudyConfig(
+            envs=envs,
+            variants=tuple(args.variants) if args.variants is not None else defaults.variants,
+            seeds=args.seeds if args.seeds is not None else defaults.seeds,
+            steps=budget,
+            base=base,
+        )
+    except (TypeError, ValueError) as error:
+        # StudyConfig's messages start with the field's name ("seeds must be ...").
+        field_name = re.match(r"\w*", str(error)).group()
+        raise _bad_argument(_STUDY_FLAGS.get(field_name, "--envs"), str(error)) from None
+
+
+def _axis_study(args: argparse.Namespace, base: TrainConfig) -> int:
+    """``study --axis NAME``: one axis of the regime study, resumable, into ``--out``."""
+    for flag, value in (("--envs", args.envs), ("--variants", args.variants)):
+        if value is not None:
+            axis = AXES[args.axis]
+            raise _bad_argument(
+                flag, f"not with --axis (it runs {list(axis.envs)} x {list(axis.variants)})"
+            )
+    if args.budget is not None:
+        raise _bad_argument("--budget", "not with --axis (budgets: a3cmem_lib.experiments.axes)")
+    axis = AXES[args.axis]
+    try:
+        axis.jobs(args.seeds, base)
+    except (TypeError, ValueError) as error:
+        raise _bad_argument("--seeds", str(error)) from None
+    for env_id in axis.envs:
+        try:
+            check_environment(env_id)
+        except SetupError as error:
+            raise _bad_argument("--axis", str(error)) from None
+    _prepare_out(args.out)
+    with _study_failures():
+        runs = run_axis(
+            args.axis,
+            args.out,
+            seeds=args.seeds,
+            base=base,
+            backend=args.backend,
+            address=args.address,
+        )
+    summary = pd.read_csv(args.out / SUMMARY_FILE)
+    print(summary.to_string(index=False, float_format=lambda value: f"{value:.4g}"))
+    print(f"wrote {args.out}: {len(runs)} runs")
+    return 0
+
+
+@contextlib.contextmanager
+def _study_failures() -> Iterator[None]:
+    """A setup error or a failed run of a study: one line, the right exit code."""
+    try:
+        yield
+    except SetupError as error:
+        raise _setup_failure(error) from None
+    except WorkerError as error:
+        raise _CommandError(str(error), code=_WORKER_FAILED) from None
 
 
 def write_run(result: TrainResult, out: Path) -> None:

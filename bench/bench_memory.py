@@ -13,7 +13,9 @@ implementation is timed in the same process, interleaved round by round, and eac
 the median over rounds, so background load hits all of them alike. The headline, a3cmem's
 PER sample+update throughput over cpprb's, is also computed round by round (the two are
 timed one right after the other, in alternating order), and its spread over rounds is
-reported.
+reported. There every call is timed on its own, and the ratio is given both for the median
+call (a call the scheduler interrupted for another process is an outlier; on the shared
+2-core machine those decide the mean) and for the mean over all calls.
 
 Items are CartPole transitions: state and next state float32 (4,), action int64, reward
 float32, done bool.
@@ -61,68 +63,79 @@ and batches; pinned by `tests/test_memory_pinned_draws.py` at sum-tree depths 0,
 every bad input is still refused with the same error before anything changes, and
 `state_dict` is unchanged (old checkpoints load). numpy only.
 
-**Profile** (µs per call at a quiet moment, batch 256, after the levers below): capacity 10k
-(tree depth 1, top 625 nodes) sample 37 (sum-tree search 27), update_priorities 22 (tree
-14); 100k (depth 2, top 391) sample 63 (search 45), update 34 (tree 23); 1M (depth 2, top
-3,907) sample about 110 (search 60, cache misses), update about 60 (the top level's
-running sum over 3,907 nodes alone 11-14). Gathering the sampled rows from the storage
-costs 2.5-3 µs at every capacity. The cost is numpy calls (about 0.5 µs each): a tree level
-is about 30 calls in the search, 16 of them the in-order additions of a node's children that
-make the search exact, and about 8 in the update.
+**How the ratio is measured.** Each round times the two PER buffers back to back, in
+alternating order, with every call timed on its own. On this shared 2-core machine (load
+average 10-20 while these runs were made) the mean per call was 2.5-3.7× the median: the
+scheduler stops a call for milliseconds now and then, and those calls decide the mean, so
+the mean's ratio moves by ±0.15 between rounds. The median call ignores them (compare the
+IQRs above); both are reported, and the verdict is given for each.
 
-**Levers, in the order committed** (PER sample+update throughput over cpprb's, each version
-timed interleaved with the others and cpprb in one process, 14 rounds; the machine was
-shared, load average 7-9 on 2 CPUs, so differences under about 0.05 are noise):
+**Profile** (µs per call, median, batch 256, current code): capacity 10k (tree depth 1, top
+625 nodes) sample+update 54: the sum-tree search 23, gathering the batch from the storage
+5, the tree update 11, argument checks 4, the rest (draws, weights, priorities) 11; 100k
+(depth 2, top 391) 89: search 42, storage 12, tree update 14, checks 5, rest 14. The cost
+is numpy calls (about 0.5 µs each) and, from 100k on, cache misses: the search's in-order
+additions (16 a level, what keeps it exact) are 17 of the 42 µs at 100k.
 
-1. sum-tree block views made once, the search's row views and columns reused, no
-   written-flag pass once every leaf is written (50d7afb);
-2. sampling targets and weights in place, strata made once, passed children counted as
-   packed bytes (608bb61);
-3. one reduction on the unsigned bits decides valid indices and priorities, the exact checks
-   run only on failure (b178d50);
-4. the chosen child's offset and node index in place (e75ed7f).
+**Levers, in the order committed.** Earlier (c4b612d → e75ed7f): block views made once,
+targets and weights in place, passed children counted as packed bytes, validation by one
+reduction on the unsigned bits. This round:
+
+1. the search's clamp, chosen offsets and row pairs in reused scratch, the top bounds and the
+   read-only leaf view made once (9eec36b);
+2. the minimum kept without its tree of minima while no overwritten leaf held it (a lower
+   bound on how many leaves hold it handles ties), the minima refreshed only when it may be
+   gone (4f6088f);
+3. the top level's running sums by `np.add.accumulate`, the kernel of `np.cumsum` without
+   its Python wrapper (f45a05c);
+4. no target carried below the leaf level: three calls fewer per search (b53d3a1);
+5. the blocks written since the last refresh kept as a list, the holders of the minimum
+   bounded over the top level (ebb5880): a refresh costs what was written since, not a pass
+   over every block. With the bench's fixed new priorities the minimum is tied and its
+   holders overwritten now and then; where it is overwritten at every call (a push onto
+   the oldest slot holding it, then sample+update), push+sample+update takes 155-192 µs at
+   1M in two runs (185-194 before this round, 262-278 after lever 2 alone) and 75-79 µs at
+   10k (85-86 before).
+
+PER sample+update throughput over cpprb's, median call, every version interleaved with the
+others and cpprb in one process (30 rounds of 100 calls each, load average 15-20):
 
 | version | 10k | 100k | 1M |
 |---|---|---|---|
-| before (c4b612d) | 1.11 | 1.14 | 1.88 |
-| + 1 | 1.28 | 1.21 | 1.99 |
-| + 2 | 1.28 | 1.29 | 1.95 |
-| + 3 | 1.35 | 1.30 | 2.08 |
-| + 4 | 1.34 | 1.27 | 2.03 |
+| start of this round (8486a42) | 1.40 | 1.32 | 2.05 |
+| + 1 | 1.49 | 1.34 | 2.13 |
+| + 2 | 1.49 | 1.48 | 2.33 |
+| + 3 | 1.55 | 1.52 | 2.35 |
+| + 4 | 1.61 | 1.58 | 2.39 |
+| + 5 | 1.64 | 1.57 | 2.39 |
+
+Our own time per call fell 15% (10k), 16% (100k) and 14% (1M) over the round.
 
 **Tried and not adopted**
 
-- *Record layout* (one gather per sampled item): gathering 256 rows at capacity 1M takes
-  2.4 µs as 5 column takes, 2.6 µs as one structured-array take with field views, 6.7 µs
-  with contiguous field copies (0.7 µs for the raw rows, before splitting them). The gather is
-  at most 3% of sample+update, so the columns (and the state_dict format) stay.
-- *Shallower trees for small capacities* (`top_size` 16,384 instead of 4,096): capacity 10k
-  becomes one flat running sum and gets slower (1.36 → 1.22: each update recomputes a
-  running sum and a minimum over all 10k leaves); 100k drops to one level (1.30 → 1.43).
-  Not adopted: another tree shape rounds its internal sums differently, so seeded draws are no
-  longer guaranteed identical, and saved trees (top_size 4,096) would not load.
-- *One call for a node's running sums*: `np.cumsum`/`np.add.accumulate` along either axis
-  of the gathered children take 14-24 µs against 8-12 µs for 16 vector additions (numpy
-  accumulates along the short axis row by row); a product with a triangular matrix is fast but
-  rounds differently, so the search would no longer be exact.
-- *Running sums of each node's children kept in the tree*: the search would skip its 16
-  additions per level, but update_priorities would do them for the same nodes just after:
-  no gain for sample+update.
+- *One check of old and new values against the minimum* (`min(old, new) <= minimum`):
+  slower at 10k (0.95-0.98×), since with the bench's fixed new priorities a new value
+  equals the minimum at nearly every call and the exact path then runs every time.
+- *Right shift instead of floor division* for the parents, *ufunc reductions instead of
+  `.min()`/`.max()`* (0.4 µs each in isolation): no difference measurable in the cycle.
+- *Gathering the children straight into the running-sum rows* (`take(out=...)` into the
+  transposed scratch, then 15 in-place additions): the strided write costs 4-5 µs against
+  1 µs for `take`, so 9.2 against 9.1 µs a level.
+- *Running sums in one call*: `np.cumsum`/`np.add.accumulate` along either axis of a
+  node's 16 children take 12-24 µs against 7-9 µs for 16 additions; keeping them in the tree
+  would need the node sums to be in-order sums too, and a node's sum is a BLAS product
+  (equal to the in-order sum for about 40% of the nodes of a batch): draws would change.
+- *Record layout* (one gather per sampled item): timed alone, random sorted slots, caches
+  flushed every 50 calls, gathering 256 CartPole transitions from 5 columns takes 10.3 µs at
+  100k and 16.4 µs at 1M, from one structured array 4.8 and 6.0 µs if the fields are
+  returned as strided views, 9.4 and 10.3 µs if copied to contiguous arrays. The gain needs
+  strided batch fields (a change of what `sample` returns) and a new storage, which lives
+  in `storage.py`, outside this round's files: left for a decision.
+- *Shallower trees for small capacities*: another tree shape rounds its internal sums
+  differently (seeded draws no longer guaranteed identical, saved trees would not load).
 
-**The ratio depends on what else runs between calls.** In the full run above, every
-implementation's operations run between two sample+update measurements, so each starts
-with caches shared with the others; `--per-only` times the two PER buffers alone, and there
-cpprb gains more than we do. On 2026-12-01 at load average 3: `--per-only --rounds 30` gave
-1.38× (IQR 1.36-1.39) at 10k, 1.18× (1.15-1.21) at 100k and 1.63× (1.60-1.72) at 1M, and
-a throwaway A/B timing before and after alone against cpprb (14 rounds) gave 1.18 → 1.35
-at 10k, 0.98 → 1.12 at 100k and 1.54 → 1.69 at 1M: 10-15% more throughput at every
-capacity, in either condition.
-
-**Result**: met at 1M in both conditions; not met at 10k and 100k, which need about 10%
-(10k) and 6-25% (100k, depending on the condition) less time per call.
-What is left: the numpy-call floor of the exact search (a compiled kernel would not be numpy
-only), or a new tree shape for small capacities behind an explicit option and a new
-state_dict version (opting in gives up bit-identical draws with older versions).
+**What is left**: the numpy-call floor of the exact search (a compiled kernel would not be
+numpy only) and the storage's five gathers per batch (above).
 """
 
 
@@ -293,6 +306,21 @@ def time_per_call(operation: Callable, budget: float) -> float:
             return elapsed / calls
 
 
+def call_times(operation: Callable, budget: float) -> list[float]:
+    """Seconds taken by each call of ``operation``, called for about ``budget`` seconds."""
+    operation()
+    clock = time.perf_counter
+    end = clock() + budget
+    times = []
+    while True:
+        start = clock()
+        operation()
+        stop = clock()
+        times.append(stop - start)
+        if stop >= end:
+            return times
+
+
 def article_fifo_crash(data: Transition) -> str:
     """Run the article's FIFO ``sample`` as written and return the error it raises."""
     buffer = ArticleFIFOBuffer(10)
@@ -325,7 +353,7 @@ def run(capacities: list[int], rounds: int, budget: float, per_only: bool = Fals
         implementations = {
             name: build for name, build in implementations.items() if name in (OURS_PER, CPPRB_PER)
         }
-    results: dict = {"capacities": {}, "per_ratio": {}}
+    results: dict = {"capacities": {}, "per_ratio": {}, "per_ratio_all_calls": {}}
     for capacity in capacities:
         print(f"capacity {capacity:,}: filling buffers", flush=True)
         operations = {name: build(capacity, data, rng) for name, build in implementations.items()}
@@ -335,12 +363,14 @@ def run(capacities: list[int], rounds: int, budget: float, per_only: bool = Fals
             }
         samples: dict = {name: {op: [] for op in ops} for name, ops in operations.items()}
         pair = [name for name in (OURS_PER, CPPRB_PER) if name in operations]
+        median_call: dict = {name: [] for name in pair}
         for round_ in range(rounds):
             # The headline pair first, back to back, in alternating order: their ratio in
             # one round sees the same background load.
             for name in pair if round_ % 2 == 0 else pair[::-1]:
-                call = operations[name]["sample+update"]
-                samples[name]["sample+update"].append(time_per_call(call, budget))
+                times = call_times(operations[name]["sample+update"], budget)
+                median_call[name].append(statistics.median(times))
+                samples[name]["sample+update"].append(statistics.fmean(times))
             for name, ops in operations.items():
                 for op, call in ops.items():
                     if name in pair and op == "sample+update":
@@ -353,10 +383,12 @@ def run(capacities: list[int], rounds: int, budget: float, per_only: bool = Fals
             for name, ops in samples.items()
         }
         if len(pair) == 2:
-            ours, theirs = (samples[name]["sample+update"] for name in pair)
-            results["per_ratio"][capacity] = ratio_summary(
-                [cpprb / a3cmem for a3cmem, cpprb in zip(ours, theirs, strict=True)]
-            )
+            all_calls = {name: samples[name]["sample+update"] for name in pair}
+            for key, times in (("per_ratio", median_call), ("per_ratio_all_calls", all_calls)):
+                ours, theirs = (times[name] for name in pair)
+                results[key][capacity] = ratio_summary(
+                    [cpprb / a3cmem for a3cmem, cpprb in zip(ours, theirs, strict=True)]
+                )
         del operations
     return results
 
@@ -372,6 +404,14 @@ def ratio_summary(ratios: list[float]) -> dict:
         "max": max(ratios),
         "rounds": ratios,
     }
+
+
+def iqr(ratio: dict) -> str:
+    return f"{ratio['q1']:.2f}–{ratio['q3']:.2f}"
+
+
+def span(ratio: dict) -> str:
+    return f"{ratio['min']:.2f}–{ratio['max']:.2f}"
 
 
 def machine() -> dict:
@@ -409,20 +449,33 @@ def markdown(results: dict, command: str) -> str:
             f"## Prioritized replay sample+update, batch {BATCH}: a3cmem / cpprb throughput",
             "",
             f"Issue 13 target: ≥ {TARGET}× at every capacity. Ratio per round (the two timed "
-            "back to back, in alternating order), over "
-            f"{results['rounds']} rounds.",
+            "back to back, in alternating order, every call timed on its own), over "
+            f"{results['rounds']} rounds: median, IQR and range over rounds. *Median call*: "
+            "the ratio of each one's median call time in the round (a call interrupted by "
+            "another process on the shared machine is an outlier that the median ignores); "
+            "*mean*: of their mean call times.",
             "",
-            "| capacity | median | IQR | min–max | target met |",
-            "|---|---|---|---|---|",
+            "| capacity | median call | IQR | min–max | mean | IQR | target met |",
+            "|---|---|---|---|---|---|---|",
         ]
-        for capacity, ratio in per_ratio.items():
-            met = "yes" if ratio["median"] >= TARGET else "no"
-            lines.append(
-                f"| {int(capacity):,} | **{ratio['median']:.2f}×** | "
-                f"{ratio['q1']:.2f}–{ratio['q3']:.2f} | {ratio['min']:.2f}–{ratio['max']:.2f} "
-                f"| {met} |"
-            )
-        lines.append("")
+        median_calls, all_calls = per_ratio, results.get("per_ratio_all_calls")
+        if all_calls is None:  # written before calls were timed one by one: means only
+            median_calls, all_calls = {}, per_ratio
+        for capacity, every in all_calls.items():
+            cells, verdicts = ["–", "–", "–"], []
+            if capacity in median_calls:
+                ratio = median_calls[capacity]
+                cells = [f"**{ratio['median']:.2f}×**", iqr(ratio), span(ratio)]
+                verdicts.append("yes" if ratio["median"] >= TARGET else "no")
+            cells += [f"{every['median']:.2f}×", iqr(every)]
+            verdicts.append("yes" if every["median"] >= TARGET else "no")
+            met = verdicts[0] if len(set(verdicts)) == 1 else " / ".join(verdicts)
+            lines.append(f"| {int(capacity):,} | " + " | ".join(cells) + f" | {met} |")
+        lines += [
+            "",
+            "Target met: *yes* or *no* when both statistics agree, else median call / mean.",
+            "",
+        ]
     lines += [
         f"Microseconds per call (median of {results['rounds']} interleaved rounds); "
         "`push` adds 1 transition, `extend` adds 256, `sample` draws 256, "

@@ -76,6 +76,49 @@ def test_random_update_sequences_match_reference(case, seed):
         check_against_reference(tree, reference, written, rng)
 
 
+@settings(max_examples=300, deadline=None)
+@given(
+    branching=st.sampled_from([2, 3, 16]),
+    top_size=st.sampled_from([1, 2, 4096]),
+    capacity=st.integers(1, 200),
+    data=st.data(),
+)
+def test_min_of_a_full_tree_under_updates_with_ties_and_repeats(
+    branching, top_size, capacity, data
+):
+    # Once every leaf is written the tree keeps its minimum without refreshing its minima
+    # unless an overwritten leaf held it: few distinct values make ties and repeats common,
+    # and the minimum is read after some updates only (a stale one is refreshed late).
+    values = st.sampled_from([0.0, 0.5, 1.0, 2.0, 3.0])
+    tree = SumTree(capacity, branching=branching, top_size=top_size)
+    reference = np.array(data.draw(st.lists(values, min_size=capacity, max_size=capacity)))
+    tree.update(np.arange(capacity), reference)
+    for _ in range(data.draw(st.integers(1, 8))):
+        update = data.draw(st.lists(st.tuples(st.integers(0, capacity - 1), values), max_size=30))
+        tree.update(
+            np.array([index for index, _ in update], dtype=np.int64),
+            np.array([value for _, value in update], dtype=np.float64),
+        )
+        for index, value in update:  # one by one: repeated indices, last wins
+            reference[index] = value
+        if data.draw(st.booleans()):
+            assert tree.min == reference.min()
+    assert tree.min == reference.min()
+    np.testing.assert_array_equal(tree.leaves, reference)
+
+
+@pytest.mark.parametrize("capacity", [48, 40])
+def test_min_ignores_blocks_that_hold_padding_only(capacity):
+    # One top node over 16 blocks of 16 leaves, 3 of them holding leaves; after many writes
+    # the minima of every block holding leaves are refreshed, never those of padding (0).
+    tree = SumTree(capacity, branching=16, top_size=1)
+    assert tree.depth == 2
+    tree.update(np.arange(capacity), np.full(capacity, 2.0))
+    assert tree.min == 2.0
+    tree.update(np.arange(capacity), np.linspace(3.0, 4.0, capacity))  # every holder replaced
+    assert tree.min == 3.0
+
+
 def test_find_at_exact_leaf_boundaries_never_returns_an_empty_leaf():
     # the case hypothesis found: boundary 256.87769338080625 lands in the empty leaf 80
     tree = SumTree(193, branching=16, top_size=1)

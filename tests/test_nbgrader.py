@@ -167,6 +167,11 @@ def steps_to_threshold(env_steps, returns, threshold):
     solved = np.flatnonzero(means >= threshold)
     return float(env_steps[solved[0]]) if len(solved) else float("nan")
 """,
+    "fraction_of_rates_that_solve": """
+def fraction_of_rates_that_solve(runs):
+    # the fraction of runs that solved, pooled over rates: not the fraction of rates that solve
+    return runs["steps_to_threshold"].notna().groupby(runs["variant"]).mean().to_dict()
+""",
 }
 
 

@@ -60,5 +60,5 @@ def test_study_runs_spread_over_the_cluster(two_nodes, tmp_path):
     episodes = run_study(study, tmp_path, progress=False, backend="ray", address=two_nodes.address)
     runs = pd.read_csv(tmp_path / RUNS_FILE)
     assert len(runs) == 4 and set(episodes["variant"]) == {"none", "fifo"}
-    tasks = list_tasks(filters=[("func_or_class_name", "=", "run_job")])
+    tasks = list_tasks(filters=[("func_or_class_name", "=", "run_job_locally")])
     assert len({task.node_id for task in tasks}) == 2  # each task reserves 2 CPUs: one node

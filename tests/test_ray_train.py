@@ -282,7 +282,8 @@ def test_failed_study_run_is_retried_and_listed_after_the_rest(local_ray, tmp_pa
     message = str(error.value)
     assert "1 of 2 study runs failed on Ray after 2 attempts" in message
     assert bad.run_id in message and "deliberate failure inside CrashOnStep.step" in message
-    with pytest.raises(ValueError, match="config.backend must be 'local'"):
-        run_jobs_on_ray([make_job(dict(good.labels), tiny(), 1.0)], lambda job, result: None)
+    on_ray = []  # a job whose config says backend="ray" trains locally inside its task
+    run_jobs_on_ray([make_job(dict(good.labels), tiny(), 1.0)], lambda j, r: on_ray.append(r))
+    assert on_ray[0].run["env_steps"] >= 2_000
     with pytest.raises(ValueError, match="max_retries must be an int >= 0"):
         run_jobs_on_ray([good], lambda job, result: None, max_retries=-1)

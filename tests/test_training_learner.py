@@ -10,9 +10,10 @@ import torch
 from a3cmem_lib.agent.losses import actor_critic_loss
 from a3cmem_lib.agent.model import ActorCritic
 from a3cmem_lib.agent.shared_optim import SharedAdam
+from a3cmem_lib.agent.vtrace import vtrace
 from a3cmem_lib.memory import DedupBuffer, PrioritizedReplayBuffer
 from a3cmem_lib.training import TrainConfig
-from a3cmem_lib.training.learner import Learner
+from a3cmem_lib.training.learner import FlatGradients, Learner
 from a3cmem_lib.training.memory_layer import MemoryLayer, SegmentKey, build_memory
 from a3cmem_lib.training.segments import Segment, random_policy_segments, segment_priority
 
@@ -166,3 +167,102 @@ def test_dedup_key_ignores_behaviour_log_probs() -> None:
 def test_bad_memory_options(kind: str, key: str, match: str) -> None:
     with pytest.raises(ValueError, match=match):
         build_memory(kind, 8, dedup_key=key)
+
+
+def reference_update(learner: Learner, batch: Segment, weights: np.ndarray) -> dict:
+    """The learner's update written out the straightforward way: every step of the batch
+    through the model, the bootstrap states in a second pass, the A3C loss on the real steps,
+    torch's own gradient clipping."""
+    tensors = Segment(*(torch.from_numpy(np.asarray(field)) for field in batch))
+    size, length = tensors.actions.shape
+    model = learner.model
+    logits, values = model(tensors.obs.reshape(size * length, -1))
+    logits, values = logits.reshape(size, length, -1), values.reshape(size, length)
+    log_pi = torch.log_softmax(logits, -1).gather(-1, tensors.actions[..., None])[..., 0]
+    with torch.no_grad():
+        _, bootstrap = model(tensors.last_obs)
+    valid = tensors.valid
+    valid_next = torch.zeros_like(valid)
+    valid_next[:, :-1] = valid[:, 1:]
+    last = valid & ~valid_next
+    terminated = last & tensors.terminated[:, None]
+    next_values = torch.where(valid_next, values.detach().roll(-1, 1), bootstrap[:, None])
+    targets = vtrace(
+        log_pi.detach() - tensors.log_probs,
+        tensors.rewards,
+        values.detach(),
+        next_values,
+        terminated,
+        (last & ~terminated) | ~valid,
+        gamma=learner.gamma,
+        rho_bar=learner.rho_bar,
+        c_bar=learner.c_bar,
+    )
+    step_weights = torch.from_numpy(weights)[:, None].expand(size, length)
+    loss = actor_critic_loss(
+        logits[valid],
+        values[valid],
+        tensors.actions[valid],
+        targets.advantages[valid],
+        targets.values[valid],
+        value_coef=learner.value_coef,
+        entropy_coef=learner.entropy_coef,
+        weights=step_weights[valid],
+    )
+    learner.optimizer.zero_grad()
+    loss.total.backward()
+    torch.nn.utils.clip_grad_norm_(model.parameters(), learner.max_grad_norm)
+    learner.optimizer.step()
+    rhos = targets.rhos[valid]
+    return {
+        "loss": loss.total.item(),
+        "policy_loss": loss.policy.item(),
+        "value_loss": loss.value.item(),
+        "entropy": loss.entropy.item(),
+        "mean_rho": rhos.mean().item(),
+        "clipped_fraction": (rhos > learner.rho_bar * (1 + 1e-4)).float().mean().item(),
+        "priorities": segment_priority((targets.values - values.detach()).numpy(), valid.numpy()),
+    }
+
+
+@pytest.mark.parametrize("rho_bar", [1.0, 0.8])
+def test_the_update_equals_the_straightforward_reference(rho_bar: float) -> None:
+    rng = np.random.default_rng(3)
+    segments = random_segments(24, length=6, seed=5)
+    # off-policy behaviour log-probs, and weights that differ per segment
+    segments = [
+        s._replace(log_probs=np.log(rng.uniform(0.2, 0.9, 6)).astype(np.float32) * s.valid)
+        for s in segments
+    ]
+    batch = stack(segments)
+    assert not batch.valid.all() and batch.terminated.any() and (~batch.terminated).any()
+    weights = rng.uniform(0.1, 1.0, 24).astype(np.float32)
+    fast, slow = make_learner(rho_bar=rho_bar), make_learner(rho_bar=rho_bar)
+    slow.max_grad_norm = fast.max_grad_norm = 0.05  # small enough that the clip acts
+    for _ in range(3):  # a few steps, so that the optimizer's moments matter too
+        report = fast.update(batch, weights)
+        expected = reference_update(slow, batch, weights)
+        for name, value in expected.items():
+            assert np.allclose(getattr(report, name), value, rtol=1e-5, atol=1e-6), name
+        for a, b in zip(fast.model.parameters(), slow.model.parameters(), strict=True):
+            assert torch.allclose(a, b, rtol=1e-5, atol=1e-7)
+    if rho_bar < 1:
+        assert report.clipped_fraction > 0, "the truncation acted"
+
+
+def test_flat_gradients_clip_as_torch_does() -> None:
+    torch.manual_seed(1)
+    model = ActorCritic(4, 3, (16, 8))
+    gradients = FlatGradients(model.parameters())
+    for max_norm in (0.01, 100.0):  # clipped, then left alone
+        gradients.zero()
+        model(torch.randn(5, 4))[0].pow(2).sum().backward()
+        expected = [p.grad.clone() for p in model.parameters()]
+        norm = torch.linalg.vector_norm(torch.stack([e.norm() for e in expected]))
+        scale = min(1.0, max_norm / (float(norm) + 1e-6))
+        assert gradients.clip_norm(max_norm) == pytest.approx(float(norm), rel=1e-6)
+        for p, e in zip(model.parameters(), expected, strict=True):
+            assert torch.allclose(p.grad, e * scale, rtol=1e-5, atol=1e-8)
+    model.policy_head.weight.grad = None
+    with pytest.raises(RuntimeError, match="replaced"):
+        gradients.clip_norm(1.0)

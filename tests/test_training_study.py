@@ -3,11 +3,10 @@ summaries (final return, steps to threshold), summary statistics and figures."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 import numpy as np
 import pandas as pd
 import pytest
+from study_fakes import CountingTrainer, fake_trainer
 
 from a3cmem_lib.experiments.study import (
     EPISODES_FILE,
@@ -20,26 +19,6 @@ from a3cmem_lib.experiments.study import (
     summarize,
 )
 from a3cmem_lib.experiments.study_plots import write_figures
-from a3cmem_lib.training.config import TrainConfig
-
-
-@dataclass
-class FakeResult:
-    episodes: pd.DataFrame
-    wall_time: float
-    global_step: int
-
-
-def fake_trainer(config: TrainConfig) -> FakeResult:
-    """Returns rise linearly to 'seed + 1' per 10 episodes for every variant but 'none'."""
-    episodes = 60
-    slope = 0.0 if config.memory == "none" else (config.seed + 1) / 10
-    returns = slope * np.arange(episodes)
-    steps = np.linspace(100, config.total_steps, episodes).astype(int)
-    frame = pd.DataFrame(
-        {"global_step": steps, "wall_time": steps / 1000.0, "return": returns, "length": 10}
-    )
-    return FakeResult(frame, wall_time=float(steps[-1]) / 1000, global_step=int(steps[-1]))
 
 
 def small_study() -> StudyConfig:
@@ -130,20 +109,6 @@ def test_summarize_counts_unsolved_runs() -> None:
 def test_bad_study_config(kwargs: dict, match: str) -> None:
     with pytest.raises(ValueError, match=match):
         StudyConfig(**kwargs)
-
-
-class CountingTrainer:
-    """The fake trainer, counting calls, raising on call number ``fail_on`` (1-based)."""
-
-    def __init__(self, fail_on: int | None = None) -> None:
-        self.calls: list[TrainConfig] = []
-        self.fail_on = fail_on
-
-    def __call__(self, config: TrainConfig) -> FakeResult:
-        self.calls.append(config)
-        if len(self.calls) == self.fail_on:
-            raise RuntimeError("power cut")
-        return fake_trainer(config)
 
 
 def test_a_rerun_skips_finished_runs(tmp_path) -> None:

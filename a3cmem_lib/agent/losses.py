@@ -62,11 +62,39 @@ def actor_critic_loss(
 
     Explained in notebooks/01_a3c_basics.ipynb.
     """
+    return actor_critic_loss_from_log_probs(
+        F.log_softmax(logits, dim=-1),
+        values,
+        actions,
+        advantages,
+        value_targets,
+        value_coef=value_coef,
+        entropy_coef=entropy_coef,
+        weights=weights,
+    )
+
+
+def actor_critic_loss_from_log_probs(
+    log_probs: torch.Tensor,
+    values: torch.Tensor,
+    actions: torch.Tensor,
+    advantages: torch.Tensor,
+    value_targets: torch.Tensor,
+    *,
+    value_coef: float = 0.5,
+    entropy_coef: float = 0.01,
+    weights: torch.Tensor | None = None,
+) -> ActorCriticLoss:
+    """:func:`actor_critic_loss` from ``log_probs = log_softmax(logits, dim=-1)``.
+
+    For a caller that needs the log-probabilities anyway (the learner's V-trace ratios), so
+    that they are computed once. Same arguments as :func:`actor_critic_loss`, except
+    ``log_probs``: ``(T, n_actions)`` normalised log-probabilities ``log pi(. | s_t)``.
+    """
     if value_coef < 0:
         raise ValueError(f"value_coef must be >= 0, got {value_coef!r}")
     if entropy_coef < 0:
         raise ValueError(f"entropy_coef must be >= 0, got {entropy_coef!r}")
-    log_probs = F.log_softmax(logits, dim=-1)
     taken_log_probs = log_probs.gather(-1, actions.unsqueeze(-1)).squeeze(-1)
     if weights is None:
         weights = torch.ones_like(values)

@@ -23,6 +23,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+import numpy as np
 import torch
 
 
@@ -91,26 +92,36 @@ def vtrace(
                 f"{name} must have the shape of log_rhos {tuple(shape)}, got {tuple(tensor.shape)}"
             )
 
+    # The recursion runs over T in Python: on numpy arrays each step costs a fraction of a
+    # torch operator's dispatch, and float32/float64 arithmetic rounds the same in both.
     with torch.no_grad():
         rhos = log_rhos.exp()
-        clipped_rhos = rhos.clamp(max=rho_bar)
-        traces = trace_lambda * rhos.clamp(max=c_bar)
-        bootstrap = next_values * (~terminated)
-        deltas = clipped_rhos * (rewards + gamma * bootstrap - values)
-        continues = (~(terminated | truncated)).to(values.dtype)
+    ratio, reward, value, next_value, terminal, cut = (
+        tensor.detach().cpu().numpy()
+        for tensor in (rhos, rewards, values, next_values, terminated, truncated)
+    )
+    clipped_rhos = np.minimum(ratio, np.asarray(rho_bar, dtype=ratio.dtype))
+    bootstrap = next_value * ~terminal
+    deltas = clipped_rhos * (reward + gamma * bootstrap - value)
+    ends = terminal | cut
+    # γ c_t, zero past an episode end: how much of v_{t+1} − V(s_{t+1}) flows into step t
+    traces = trace_lambda * np.minimum(ratio, np.asarray(c_bar, dtype=ratio.dtype))
+    discounts = gamma * traces * (~ends).astype(value.dtype)
 
-        # v_t − V(s_t) = δ_t + γ c_t (v_{t+1} − V(s_{t+1})), zero past an episode end
-        corrections = torch.empty_like(values)
-        running = torch.zeros_like(values[..., 0])
-        for t in reversed(range(shape[-1])):
-            running = deltas[..., t] + gamma * traces[..., t] * continues[..., t] * running
-            corrections[..., t] = running
-        targets = values + corrections
+    # v_t − V(s_t) = δ_t + γ c_t (v_{t+1} − V(s_{t+1})), zero past an episode end
+    corrections = np.empty_like(deltas)
+    running = np.zeros_like(deltas[..., 0])
+    for t in reversed(range(shape[-1])):
+        running = deltas[..., t] + discounts[..., t] * running
+        corrections[..., t] = running
+    targets = value + corrections
 
-        # v_{t+1}: the next target inside an episode, the bootstrap value at its end
-        next_targets = bootstrap.clone()
-        next_targets[..., :-1] = torch.where(
-            continues[..., :-1].bool(), targets[..., 1:], bootstrap[..., :-1]
-        )
-        advantages = clipped_rhos * (rewards + gamma * next_targets - values)
-    return VTraceTargets(values=targets, advantages=advantages, rhos=rhos)
+    # v_{t+1}: the next target inside an episode, the bootstrap value at its end
+    next_targets = bootstrap.copy()
+    next_targets[..., :-1] = np.where(ends[..., :-1], bootstrap[..., :-1], targets[..., 1:])
+    advantages = clipped_rhos * (reward + gamma * next_targets - value)
+    return VTraceTargets(
+        values=torch.from_numpy(targets).to(values.device),
+        advantages=torch.from_numpy(advantages).to(values.device),
+        rhos=rhos,
+    )

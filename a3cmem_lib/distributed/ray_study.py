@@ -11,6 +11,7 @@ Explained in notebooks/08_scaling_out.ipynb (section "A study on a cluster").
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Callable, Sequence
 
 from a3cmem_lib.distributed.ray_runtime import ensure_ray
@@ -30,31 +31,25 @@ def run_jobs_on_ray(
 
     Each task reserves ``job.config.num_workers + 1`` CPUs (its worker processes and the
     process that runs ``train`` and, with a memory, the learner) and trains with the local
-    backend on the node Ray picks. A task that raises or is lost (its process or node died)
-    is run again up to ``max_retries`` times (Ray's ``max_retries``, with
-    ``retry_exceptions``). Ctrl-C cancels every task still running.
+    backend on the node Ray picks, whatever ``job.config.backend`` says (the run is on Ray
+    already; ``study --backend ray`` sets it for every run). A task that raises or is lost
+    (its process or node died) is run again up to ``max_retries`` times (Ray's
+    ``max_retries``, with ``retry_exceptions``). Ctrl-C cancels every task still running.
 
     Args:
-        jobs: the runs to train (their ``config.backend`` must be ``"local"``: the run
-            trains inside its task).
+        jobs: the runs to train.
         on_done: called here, in the caller's process, with each finished job and its
             result, in the order they finish.
         address: a running Ray cluster's address; ``None`` starts (or reuses) a local Ray.
         max_retries: extra attempts per job, >= 0.
 
     Raises:
-        ValueError: a job asks for the Ray backend, or needs more CPUs than any node has.
+        ValueError: a job needs more CPUs than any node has.
         RuntimeError: after every other job was handed to ``on_done``: the jobs that failed
             all their attempts, each run_id with its error.
     """
     if isinstance(max_retries, bool) or not isinstance(max_retries, int) or max_retries < 0:
         raise ValueError(f"max_retries must be an int >= 0, got {max_retries!r}")
-    for job in jobs:
-        if job.config.backend != "local":
-            raise ValueError(
-                f"job {job.run_id!r}: config.backend must be 'local' (a study's run trains "
-                f"inside its Ray task), got {job.config.backend!r}"
-            )
     if not jobs:
         return
     ray = ensure_ray(address, num_cpus=max(job.config.num_workers + 1 for job in jobs))
@@ -67,7 +62,7 @@ def run_jobs_on_ray(
                 f"job {job.run_id!r}: num_workers={job.config.num_workers} needs "
                 f"{job.config.num_workers + 1} CPUs on one node; the largest node has {largest:g}"
             )
-    task = ray.remote(run_job)
+    task = ray.remote(run_job_locally)
     pending = {
         task.options(
             num_cpus=job.config.num_workers + 1,
@@ -97,6 +92,13 @@ def run_jobs_on_ray(
             f"{len(failures)} of {len(jobs)} study runs failed on Ray after "
             f"{max_retries + 1} attempts each (the others are recorded):\n{listed}"
         )
+
+
+def run_job_locally(job: StudyJob) -> JobResult:
+    """:func:`~a3cmem_lib.experiments.study.run_job` with the local backend (what a Ray task
+    runs: a picklable top-level function)."""
+    config = dataclasses.replace(job.config, backend="local", ray_address=None)
+    return run_job(dataclasses.replace(job, config=config))
 
 
 def _short_message(error: Exception) -> str:

@@ -325,8 +325,11 @@ class StudyTables:
         """Add a finished run and rewrite every table (atomically)."""
         self.results[job.run_id] = result
         runs = self.runs()
+        # the temporary name hides the suffix: say how to compress (mtime 0: same bytes for
+        # the same table)
+        gzip = {"method": "gzip", "mtime": 0} if self.episodes_path.suffix == ".gz" else None
         with atomic_path(self.episodes_path) as temporary:
-            self.episodes().to_csv(temporary, index=False)
+            self.episodes().to_csv(temporary, index=False, compression=gzip)
         with atomic_path(self.out / SUMMARY_FILE) as temporary:
             summarize(runs, by=self.summary_by).to_csv(temporary, index=False)
         # runs.csv last: a run counts as finished once its row is there
@@ -366,10 +369,14 @@ def first_solved_episode(returns: Sequence[float], threshold: float) -> int | No
 
 
 def run_summary(table: pd.DataFrame, threshold: float, wall_time: float, steps: int) -> dict:
-    """A run's measurements in ``runs.csv``: final return, steps and seconds to the threshold
-    (``table``: its episodes, columns ``env_step, wall_time, return``)."""
+    """A run's row of ``runs.csv``: its ``env``, ``variant`` and ``seed`` (if ``table``, its
+    episodes, has them), final return, steps and seconds to the threshold."""
     first = first_solved_episode(table["return"], threshold)
+    labels = {name: table[name].iloc[0] for name in ("env", "variant", "seed") if name in table}
+    if "seed" in labels:
+        labels["seed"] = int(labels["seed"])
     return {
+        **labels,
         "episodes": len(table),
         "env_steps": int(steps),
         "wall_time": float(wall_time),

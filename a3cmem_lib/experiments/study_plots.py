@@ -19,6 +19,7 @@ COLORS = {
     "per": "#d62728",
     "fifo+dedup": "#9467bd",
     "per+dedup": "#2ca02c",
+    "mixture": "#ff7f0e",
 }
 
 
@@ -99,10 +100,10 @@ def plot_steps_to_threshold(runs: pd.DataFrame) -> Figure:
     return figure
 
 
-def write_figures(results: str | Path) -> list[Path]:
+def write_figures(results: str | Path, episodes_file: str = EPISODES_FILE) -> list[Path]:
     """Draw the three study figures from the CSV files in ``results``; return their paths."""
     results = Path(results)
-    episodes = pd.read_csv(results / EPISODES_FILE)
+    episodes = pd.read_csv(results / episodes_file)
     runs = pd.read_csv(results / RUNS_FILE)
     figures = {
         "learning_curves.png": plot_learning_curves(episodes, runs),

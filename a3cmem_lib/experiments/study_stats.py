@@ -209,6 +209,7 @@ def compare_to_baseline(
     baseline: str = "none",
     resamples: int = 10_000,
     seed: int = 0,
+    by: Sequence[str] = ("env",),
 ) -> pd.DataFrame:
     """Each variant against ``baseline``, per environment: is ``column`` typically larger?
 
@@ -218,9 +219,11 @@ def compare_to_baseline(
         column: the per-run quantity to compare (e.g. ``final_return``).
         baseline: the variant every other one is compared with.
         resamples, seed: of :func:`bootstrap_median_difference`.
+        by: the columns whose every combination is compared on its own (a swept setting:
+            ``("env", "learning_rate")``).
 
     Returns:
-        One row per (env, variant other than the baseline): ``n``, ``baseline_n``,
+        One row per (``by`` values, variant other than the baseline): ``n``, ``baseline_n``,
         ``median``, ``baseline_median``, ``difference`` (of medians) with its 95 % bootstrap
         interval ``ci_low, ci_high``, ``p_superior`` (:func:`probability_of_superiority` of
         the variant over the baseline) and ``p_value``, the two-sided Mann–Whitney U test's
@@ -230,8 +233,8 @@ def compare_to_baseline(
     from scipy.stats import mannwhitneyu  # only the tests need scipy
 
     rows = []
-    for env_id, variant, values, reference in _against_baseline(frame, column, baseline):
-        row = {"env": env_id, "variant": variant, "n": len(values), "baseline_n": len(reference)}
+    for keys, variant, values, reference in _against_baseline(frame, column, baseline, by):
+        row = {**keys, "variant": variant, "n": len(values), "baseline_n": len(reference)}
         rows.append(row)
         if len(values) == 0 or len(reference) == 0:
             continue  # nothing to compare: the statistics stay NaN
@@ -247,17 +250,17 @@ def compare_to_baseline(
             row["p_value"] = float(mannwhitneyu(values, reference, alternative="two-sided").pvalue)
     columns = ["median", "baseline_median", "difference", "ci_low", "ci_high", "p_superior"]
     return pd.DataFrame(rows).reindex(
-        columns=["env", "variant", "n", "baseline_n", *columns, "p_value"]
+        columns=[*by, "variant", "n", "baseline_n", *columns, "p_value"]
     )
 
 
 def compare_spread_to_baseline(
-    frame: pd.DataFrame, column: str, *, baseline: str = "none"
+    frame: pd.DataFrame, column: str, *, baseline: str = "none", by: Sequence[str] = ("env",)
 ) -> pd.DataFrame:
     """Each variant against ``baseline``, per environment: is ``column`` more spread out?
 
     Returns:
-        One row per (env, variant other than the baseline): ``iqr``, ``baseline_iqr``,
+        One row per (``by`` values, variant other than the baseline): ``iqr``, ``baseline_iqr``,
         ``std``, ``baseline_std`` (``ddof=1``) and ``p_value`` of the Brown–Forsythe test of
         equal spread (Levene's test on distances to the median; 1.0 when both samples are
         constant). Needs scipy (``requirements.txt``).
@@ -265,8 +268,8 @@ def compare_spread_to_baseline(
     from scipy.stats import levene
 
     rows = []
-    for env_id, variant, values, reference in _against_baseline(frame, column, baseline):
-        row = {"env": env_id, "variant": variant}
+    for keys, variant, values, reference in _against_baseline(frame, column, baseline, by):
+        row = {**keys, "variant": variant}
         rows.append(row)
         if len(values) < 2 or len(reference) < 2:
             continue  # no spread to measure: the statistics stay NaN
@@ -281,7 +284,7 @@ def compare_spread_to_baseline(
             with np.errstate(divide="ignore", invalid="ignore"):
                 row["p_value"] = float(levene(values, reference, center="median").pvalue)
     return pd.DataFrame(rows).reindex(
-        columns=["env", "variant", "iqr", "baseline_iqr", "std", "baseline_std", "p_value"]
+        columns=[*by, "variant", "iqr", "baseline_iqr", "std", "baseline_std", "p_value"]
     )
 
 
@@ -310,12 +313,14 @@ def _iqr(values: np.ndarray) -> float:
     return float(q75 - q25)
 
 
-def _against_baseline(frame: pd.DataFrame, column: str, baseline: str):
-    """(env, variant, values, baseline values) for every variant but the baseline."""
-    for env_id, group in frame.groupby("env", sort=False):
+def _against_baseline(frame: pd.DataFrame, column: str, baseline: str, by: Sequence[str]):
+    """(``by`` values as a dict, variant, values, baseline values) for every variant but the
+    baseline, in every group of ``by``."""
+    by = list(by)
+    for keys, group in frame.groupby(by, sort=False):
         variants = [v for v in dict.fromkeys(group["variant"]) if v != baseline]
         group = group.dropna(subset=[column])
         reference = group.loc[group["variant"] == baseline, column].to_numpy(dtype=float)
         for variant in variants:
             values = group.loc[group["variant"] == variant, column].to_numpy(dtype=float)
-            yield env_id, variant, values, reference
+            yield dict(zip(by, keys, strict=True)), variant, values, reference

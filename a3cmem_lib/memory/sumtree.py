@@ -16,6 +16,11 @@ A million leaves then need one ``searchsorted`` and two rounds of 16-wide steps,
 twenty binary levels. A 16-wide step gathers the children of every node in the batch with
 one fancy index, forms their running sums (16 vector additions over the whole batch), and
 counts how many running sums lie at or below the target.
+
+The minimum over the leaves (prioritized replay normalises its weights by it) has a tree of
+minima of its own, refreshed lazily: once every leaf is written, an update that overwrites
+no leaf holding the minimum keeps it from the new values alone (two reductions), and only
+when it may be gone are the minima of the blocks written since the last refresh recomputed.
 """
 
 from __future__ import annotations
@@ -66,6 +71,16 @@ class SumTree:
         self._written = np.zeros(top * k**depth, dtype=bool)
         self._top_running = np.zeros(top + 1)  # [0, s_0, s_0 + s_1, ...]
         self._min = np.inf
+        # The minima are refreshed only when an update may have overwritten the minimum
+        # (then ``_min_stale``), for the leaf blocks written since the last refresh.
+        # ``_min_holders`` is a lower bound on the number of leaves holding the minimum.
+        self._min_stale = False
+        self._min_holders = 0
+        # Leaf blocks written since the last refresh: arrays of block indices (repeats
+        # allowed), or None for "all of them" once they would hold more than a quarter.
+        self._written_since: list[np.ndarray] | None = []
+        self._written_since_count = 0
+        self._written_since_limit = max(len(self._sums[depth - 1]) // 4, 1) if depth else 0
         self._ones = np.ones(k)
         # Leaves never written among the first ``capacity``; once 0 (and no leaf-level node
         # holds padding) a leaf's minimum is its value and updates skip the written-flags.
@@ -81,11 +96,21 @@ class SumTree:
         self._child_sums = [sums.reshape(-1, k) for sums in self._sums[1:]]
         self._child_mins = [mins.reshape(-1, k) for mins in self._mins[1:]]
         self._written_blocks = self._written.reshape(-1, k) if self.depth else None
+        self._top_bounds = self._top_running[1:]  # [s_0, s_0 + s_1, ...]
+        self._leaf_view = self._sums[-1][: self.capacity]
+        self._leaf_view.flags.writeable = False
         self._find_scratch: tuple[Any, ...] | None = None
 
     # A pickle or deep copy would turn the views into arrays of their own: leave them out
     # and make them again from the copied arrays.
-    _VIEWS = ("_child_sums", "_child_mins", "_written_blocks", "_find_scratch")
+    _VIEWS = (
+        "_child_sums",
+        "_child_mins",
+        "_written_blocks",
+        "_top_bounds",
+        "_leaf_view",
+        "_find_scratch",
+    )
 
     def __getstate__(self) -> dict[str, Any]:
         return {name: value for name, value in self.__dict__.items() if name not in self._VIEWS}
@@ -103,14 +128,14 @@ class SumTree:
     @property
     def min(self) -> float:
         """The smallest value among the leaves written so far (``inf`` if none)."""
+        if self._min_stale:
+            self._refresh_min()
         return self._min
 
     @property
     def leaves(self) -> np.ndarray:
         """Read-only view of the leaf values, float64 array (capacity,)."""
-        view = self._sums[-1][: self.capacity]
-        view.flags.writeable = False
-        return view
+        return self._leaf_view
 
     def get(self, indices: Any) -> np.ndarray:
         """Leaf values at ``indices`` (int array (n,) in [0, capacity)), float64 (n,)."""
@@ -133,21 +158,62 @@ class SumTree:
     def update_unchecked(self, indices: np.ndarray, values: np.ndarray) -> None:
         """:meth:`update` for callers that validated ``indices`` (int64 (n,)) and ``values``."""
         k = self.branching
-        self._sums[-1][indices] = values
+        leaves = self._sums[-1]
+        if not len(indices):
+            return
+        if self.depth and not self._min_stale:
+            self._forget_overwritten_min(leaves[indices])
+        leaves[indices] = values
         if self._unwritten:
             fresh = indices[~self._written[indices]]
             if len(fresh):
                 self._written[fresh] = True
                 self._unwritten -= len(np.unique(fresh))
-        flags_needed = self._unwritten > 0 or self._padded
         ones = self._ones
         nodes = indices
         for level in range(self.depth - 1, -1, -1):
             nodes = nodes // k
             # Recompute each parent from its children (no running deltas: no drift).
-            children = self._child_sums[level].take(nodes, axis=0)  # (n, k)
-            self._sums[level][nodes] = children @ ones
+            self._sums[level][nodes] = self._child_sums[level].take(nodes, axis=0) @ ones
+            if level == self.depth - 1 and self._written_since is not None:
+                self._written_since.append(nodes)
+                self._written_since_count += len(nodes)
+                if self._written_since_count > self._written_since_limit:
+                    self._written_since = None
+        # np.cumsum itself, without the dispatch of the function wrapper (1-2 µs a call)
+        np.add.accumulate(self._sums[0], out=self._top_bounds)
+        if not self.depth:
+            self._min = float(np.where(self._written, self._sums[0], np.inf).min())
+        elif not self._min_stale and values.min() < self._min:
+            # With repeated indices a smaller value may not be the last one written.
+            written = float(leaves[indices].min())
+            if written < self._min:
+                self._min, self._min_holders = written, 1
+
+    def _forget_overwritten_min(self, old: np.ndarray) -> None:
+        """Before leaves holding ``old`` (float64 (n,)) are overwritten: the minimum survives
+        while some leaf not overwritten still holds it, else it is marked stale."""
+        if self._unwritten:  # an unwritten leaf's 0 is no minimum: refresh when read
+            self._min_stale = True
+        elif old.min() <= self._min:
+            # A repeated index is counted once per occurrence: the bound stays a lower bound.
+            self._min_holders -= int(np.count_nonzero(old == self._min))
+            self._min_stale = self._min_holders <= 0
+
+    def _refresh_min(self) -> None:
+        """Recompute the minima of the leaf blocks written since the last refresh and of
+        their ancestors, then the minimum over the top level."""
+        k = self.branching
+        everything = self._written_since is None
+        if everything:  # the blocks holding leaves (later ones hold padding only)
+            nodes = np.arange(-(-self.capacity // k))
+        else:
+            nodes = np.concatenate(self._written_since or [np.zeros(0, dtype=np.int64)])
+        self._written_since, self._written_since_count = [], 0
+        flags_needed = self._unwritten > 0 or self._padded
+        for level in range(self.depth - 1, -1, -1):
             if level == self.depth - 1:  # leaves: their values, where written
+                children = self._child_sums[level].take(nodes, axis=0)
                 if flags_needed:
                     assert self._written_blocks is not None
                     written = self._written_blocks.take(nodes, axis=0)
@@ -157,9 +223,12 @@ class SumTree:
             # A minimum over the leading axis of a contiguous (k, n) array is k-1 fast
             # vector operations; over the trailing axis of (n, k) it is n slow short loops.
             self._mins[level][nodes] = np.minimum.reduce(np.ascontiguousarray(children.T))
-        np.cumsum(self._sums[0], out=self._top_running[1:])
-        top_mins = self._mins[0] if self.depth else np.where(self._written, self._sums[0], np.inf)
-        self._min = float(top_mins.min())
+            if level:  # (repeated nodes cost time only; "all of them" has k of each)
+                nodes = np.arange(len(self._mins[level - 1])) if everything else nodes // k
+        self._min = float(self._mins[0].min())
+        # Every top node whose minimum it is holds at least one leaf of that value.
+        self._min_holders = int(np.count_nonzero(self._mins[0] == self._min))
+        self._min_stale = False
 
     def clear(self) -> None:
         """Set every leaf back to empty (sum 0, no minimum)."""
@@ -171,6 +240,9 @@ class SumTree:
         self._unwritten = self.capacity
         self._top_running.fill(0.0)
         self._min = np.inf
+        self._min_stale = False
+        self._min_holders = 0
+        self._written_since, self._written_since_count = [], 0
 
     # -- searching -------------------------------------------------------------------------
     def find(self, prefix_sums: Any) -> np.ndarray:
@@ -196,45 +268,58 @@ class SumTree:
         # A target must stay below the total; rounding may push it to the edge. Then the
         # running sum rises at the chosen node, so that node has a positive sum.
         np.minimum(targets, running[-1] * (1.0 - 1e-12), out=targets)
-        nodes = np.searchsorted(running[1:], targets, side="right")
+        nodes = self._top_bounds.searchsorted(targets, "right")
         targets -= running[nodes]
         if not self.depth:
             return nodes
         n = len(targets)
         if self._find_scratch is None or self._find_scratch[0] != n:
             self._find_scratch = self._make_find_scratch(n)
-        _, running, rows, columns, passed, words = self._find_scratch
-        flat = running.ravel()
-        sums, before, last = rows[1:], rows[:-1], rows[k]
-        add = np.add
-        for blocks in self._child_sums:
+        _, flat, sums, steps, last, edge, passed, words, chosen, columns = self._find_scratch
+        add, multiply = np.add, np.multiply
+        for level, blocks in enumerate(self._child_sums, start=1):
             children = blocks.take(nodes, axis=0).T  # (k, n)
             # Added in order, so each row is >= the one before it, exactly. (A matrix
             # product is faster, but BLAS may round rows differently and break that.)
-            for total, previous, addend in zip(sums, before, children, strict=True):
-                add(previous, addend, out=total)
-            np.minimum(targets, last * (1.0 - 1e-12), out=targets)
-            np.less_equal(running[1:], targets, out=passed)
+            for (total, previous), addend in zip(steps, children, strict=True):
+                add(previous, addend, total)
+            multiply(last, 1.0 - 1e-12, edge)
+            np.minimum(targets, edge, out=targets)
+            np.less_equal(sums, targets, passed)
             if words is None:
                 child = np.add.reduce(passed, axis=0, dtype=np.int64)
             else:
                 child = np.add.reduce(words, axis=0).view(np.uint8)
-            chosen = np.multiply(child, n, dtype=np.int64)
-            chosen += columns
-            targets -= flat[chosen]
-            nodes *= k
-            nodes += child
+            if level < self.depth:  # the leaf level leaves no target to carry down
+                multiply(child, n, chosen, dtype=np.int64)
+                add(chosen, columns, chosen)
+                targets -= flat[chosen]
+            multiply(nodes, k, nodes)
+            add(nodes, child, nodes)
         return nodes
 
     def _make_find_scratch(self, n: int) -> tuple[Any, ...]:
         """Arrays :meth:`find_unchecked` reuses while the batch size ``n`` is unchanged."""
         k = self.branching
         running = np.zeros((k + 1, n))  # row j: sum of the first j children; row 0 stays 0
+        rows = list(running)
         passed = np.empty((k, n), dtype=bool)
         # Counting the True flags of each column: summed as uint64 words, 8 flags per word
         # (a byte cannot overflow while k < 256), it is one reduction over k short rows.
         words = passed.view(np.uint64) if n % 8 == 0 and k < 256 else None
-        return n, running, list(running), np.arange(n), passed, words
+        steps = list(zip(rows[1:], rows[:-1], strict=True))  # (row j + 1, row j)
+        return (
+            n,
+            running.ravel(),
+            running[1:],
+            steps,
+            rows[k],
+            np.empty(n),
+            passed,
+            words,
+            np.empty(n, dtype=np.int64),
+            np.arange(n),
+        )
 
     # -- checkpoints -----------------------------------------------------------------------
     def state_dict(self) -> dict[str, Any]:
@@ -266,4 +351,4 @@ class SumTree:
         if "sums" in state:  # absent in checkpoints written before the sums were saved
             for level, sums in enumerate(state["sums"]):
                 self._sums[level][:] = sums
-            np.cumsum(self._sums[0], out=self._top_running[1:])
+            np.add.accumulate(self._sums[0], out=self._top_bounds)

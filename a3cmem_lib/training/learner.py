@@ -9,13 +9,14 @@ Explained in notebooks/05_async_training_with_memory.ipynb (section "The learner
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 
 import numpy as np
 import torch
 import torch.nn.functional as F
 
-from a3cmem_lib.agent.losses import actor_critic_loss
+from a3cmem_lib.agent.losses import actor_critic_loss_from_log_probs
 from a3cmem_lib.agent.model import ActorCriticModel
 from a3cmem_lib.agent.vtrace import VTraceTargets, vtrace
 from a3cmem_lib.training.config import TrainConfig
@@ -87,6 +88,7 @@ class Learner:
         self.value_coef = value_coef
         self.entropy_coef = entropy_coef
         self.max_grad_norm = max_grad_norm
+        self.gradients = FlatGradients(model.parameters())
 
     @classmethod
     def from_config(
@@ -116,82 +118,138 @@ class Learner:
         Returns:
             The loss statistics and the batch's new priorities.
         """
-        segments = Segment(*(torch.from_numpy(np.asarray(field)) for field in batch))
+        valid = np.asarray(batch.valid)
+        size = len(valid)
+        # One forward pass through the real steps' states and the bootstrap states. Padding
+        # steps are not evaluated: a trace stops at a segment's last real step, so their
+        # values reach no target.
+        states = np.concatenate((np.asarray(batch.obs)[valid], np.asarray(batch.last_obs)))
+        logits, all_values = self.model(torch.from_numpy(states))
+        steps = len(states) - size
+        log_probs = F.log_softmax(logits[:steps], dim=-1)
+        values = all_values[:steps]
+        actions = torch.from_numpy(np.asarray(batch.actions)[valid])
+        log_pi = np.zeros(valid.shape, dtype=np.float32)
+        log_pi[valid] = log_probs.detach().gather(-1, actions[:, None]).squeeze(-1).numpy()
+        state_values = np.zeros(valid.shape, dtype=np.float32)
+        state_values[valid] = values.detach().numpy()
+        targets = self.vtrace_targets(
+            batch, log_pi, state_values, all_values[steps:].detach().numpy()
+        )
+
         if weights is None:
-            weights = np.ones(len(segments.actions), dtype=np.float32)
-        size, length = segments.actions.shape
-
-        logits, values = self.model(segments.obs.reshape(size * length, *segments.obs.shape[2:]))
-        logits = logits.reshape(size, length, -1)
-        values = values.reshape(size, length)
-        log_pi = F.log_softmax(logits, dim=-1).gather(-1, segments.actions.unsqueeze(-1))
-        targets = self.vtrace_targets(segments, log_pi.squeeze(-1).detach(), values.detach())
-        valid = segments.valid
-
-        step_weights = torch.from_numpy(np.asarray(weights, dtype=np.float32))[:, None]
-        step_weights = step_weights.expand(size, length)
-        loss = actor_critic_loss(
-            logits[valid],
-            values[valid],
-            segments.actions[valid],
-            targets.advantages[valid],
-            targets.values[valid],
+            weights = np.ones(size, dtype=np.float32)
+        step_weights = np.broadcast_to(np.asarray(weights, dtype=np.float32)[:, None], valid.shape)
+        loss = actor_critic_loss_from_log_probs(
+            log_probs,
+            values,
+            actions,
+            torch.from_numpy(targets.advantages.numpy()[valid]),
+            torch.from_numpy(targets.values.numpy()[valid]),
             value_coef=self.value_coef,
             entropy_coef=self.entropy_coef,
-            weights=step_weights[valid],
+            weights=torch.from_numpy(step_weights[valid]),
         )
-        self.optimizer.zero_grad(set_to_none=True)
+        self.gradients.zero()
         loss.total.backward()
-        torch.nn.utils.clip_grad_norm_(self.model.parameters(), self.max_grad_norm)
+        self.gradients.clip_norm(self.max_grad_norm)
         self.optimizer.step()
 
-        td_errors = (targets.values - values.detach()).numpy()
-        real_rhos = targets.rhos[valid]
+        td_errors = targets.values.numpy() - state_values
+        real_rhos = targets.rhos.numpy()[valid]
+        total, policy, value, entropy = torch.stack(
+            (loss.total, loss.policy, loss.value, loss.entropy)
+        ).tolist()
         return LearnerUpdate(
-            loss=loss.total.item(),
-            policy_loss=loss.policy.item(),
-            value_loss=loss.value.item(),
-            entropy=loss.entropy.item(),
+            loss=total,
+            policy_loss=policy,
+            value_loss=value,
+            entropy=entropy,
             mean_rho=float(real_rhos.mean()),
             # float32 π against float64 μ: on-policy ratios are 1 ± 1e-6, not clipped
-            clipped_fraction=float((real_rhos > self.rho_bar * (1 + 1e-4)).float().mean()),
-            priorities=segment_priority(td_errors, valid.numpy()),
+            clipped_fraction=float((real_rhos > self.rho_bar * (1 + 1e-4)).mean()),
+            priorities=segment_priority(td_errors, valid),
         )
 
     def vtrace_targets(
-        self, segments: Segment, log_pi: torch.Tensor, values: torch.Tensor
+        self,
+        batch: Segment,
+        log_pi: np.ndarray,
+        values: np.ndarray,
+        bootstrap: np.ndarray,
     ) -> VTraceTargets:
         """V-trace targets of a batch from the current policy's log π(a_t|s_t) and V(s_t).
 
-        The step after the last real one is the segment's bootstrap state (V evaluated on
-        ``last_obs`` here), unless the segment ended its episode in a terminal state;
-        padding steps never continue a trace.
+        The step after the last real one is the segment's bootstrap state (V of ``last_obs``),
+        unless the segment ended its episode in a terminal state; padding steps never
+        continue a trace (their entries in ``log_pi`` and ``values`` are ignored).
 
         Args:
-            segments: the batch as tensors (``valid``: (B, T) bool, ...).
-            log_pi: (B, T) log π of the taken actions under the current model.
-            values: (B, T) V(s_t) under the current model, without gradient.
+            batch: the batch as a buffer samples it (``valid``: (B, T) bool, ...).
+            log_pi: (B, T) float32 log π of the taken actions under the current model.
+            values: (B, T) float32 V(s_t) under the current model.
+            bootstrap: (B,) float32 V(last_obs) under the current model.
         """
-        with torch.no_grad():
-            _, bootstrap = self.model(segments.last_obs)
-        valid = segments.valid
-        valid_next = torch.zeros_like(valid)
+        valid = np.asarray(batch.valid)
+        valid_next = np.zeros_like(valid)
         valid_next[:, :-1] = valid[:, 1:]
         last = valid & ~valid_next
-        next_values = torch.where(valid_next, values.roll(-1, dims=1), bootstrap[:, None])
-        terminated = last & segments.terminated[:, None]
+        terminated = last & np.asarray(batch.terminated)[:, None]
         truncated = (last & ~terminated) | ~valid
-        log_rhos = log_pi - segments.log_probs
-        if not self.off_policy_correction:
-            log_rhos = torch.zeros_like(log_rhos)
+        next_values = np.where(valid_next, np.roll(values, -1, axis=1), bootstrap[:, None])
+        if self.off_policy_correction:
+            log_rhos = log_pi - np.asarray(batch.log_probs)
+        else:
+            log_rhos = np.zeros(valid.shape, dtype=np.float32)
         return vtrace(
-            log_rhos,
-            segments.rewards,
-            values,
-            next_values,
-            terminated,
-            truncated,
+            *(
+                torch.from_numpy(array)
+                for array in (log_rhos, np.asarray(batch.rewards), values, next_values)
+            ),
+            torch.from_numpy(terminated),
+            torch.from_numpy(truncated),
             gamma=self.gamma,
             rho_bar=self.rho_bar,
             c_bar=self.c_bar,
         )
+
+
+class FlatGradients:
+    """A model's gradients as views into one flat buffer: zeroing them, taking their norm and
+    clipping them are one operation each, where ``zero_grad`` and ``clip_grad_norm_`` loop
+    over the parameter tensors (at this network size the loops cost more than the arithmetic).
+
+    Every parameter must receive a gradient in each backward pass (as both heads of an
+    actor-critic do): a parameter left out would keep a zero gradient, not ``None``.
+
+    Args:
+        parameters: the model's parameters, all of one dtype and device.
+    """
+
+    def __init__(self, parameters: Iterable[torch.nn.Parameter]) -> None:
+        self.parameters = list(parameters)
+        first = self.parameters[0]
+        if any(p.dtype != first.dtype or p.device != first.device for p in self.parameters):
+            raise ValueError("parameters must all have one dtype and one device")
+        self.flat = torch.zeros(
+            sum(p.numel() for p in self.parameters), dtype=first.dtype, device=first.device
+        )
+        sizes = [p.numel() for p in self.parameters]
+        self.views = [
+            part.view_as(p) for part, p in zip(self.flat.split(sizes), self.parameters, strict=True)
+        ]
+
+    def zero(self) -> None:
+        """Set every gradient to zero, as views of the buffer (backward adds into them)."""
+        self.flat.zero_()
+        for parameter, view in zip(self.parameters, self.views, strict=True):
+            parameter.grad = view
+
+    def clip_norm(self, max_norm: float) -> float:
+        """Scale the gradients so that their global L2 norm is at most ``max_norm``, as
+        :func:`torch.nn.utils.clip_grad_norm_` does; returns the norm before clipping."""
+        if any(p.grad is not v for p, v in zip(self.parameters, self.views, strict=True)):
+            raise RuntimeError("a gradient was replaced after zero(): backward must add into it")
+        norm = torch.linalg.vector_norm(self.flat)
+        self.flat.mul_((max_norm / (norm + 1e-6)).clamp(max=1.0))
+        return float(norm)

@@ -13,6 +13,7 @@ from .prioritized import (
     check_new_item_priority,
     check_stratified_targets,
 )
+from .regimes import check_fraction_of_rates_that_solve
 from .returns import check_gae, check_n_step_returns
 from .runner import ExerciseCheckError, resolve_seed, run_checks
 from .study import check_steps_to_threshold
@@ -22,6 +23,7 @@ __all__ = [
     "check_dedup_eviction",
     "check_dedup_key",
     "check_fifo",
+    "check_fraction_of_rates_that_solve",
     "check_gae",
     "check_importance_weights",
     "check_n_step_returns",
