@@ -40,7 +40,13 @@ WORKERS = 2
 def timed_run(memory: str, backend: str, steps: int) -> dict:
     """One CartPole run: wall time, env steps, learner updates and the steady step rate."""
     config = TrainConfig(
-        num_workers=WORKERS, total_steps=steps, memory=memory, backend=backend, progress=False
+        num_workers=WORKERS,
+        total_steps=steps,
+        memory=memory,
+        backend=backend,
+        progress=False,
+        # this process is connected to Ray: forking it can break Ray's connections
+        start_method="forkserver" if backend == "local" else None,
     )
     result = train(config)
     updates = result.memory_stats["learner_updates"] if result.memory_stats else 0

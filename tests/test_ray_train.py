@@ -61,7 +61,7 @@ def local_ray():
     path = os.pathsep.join(p for p in (str(TESTS), os.environ.get("PYTHONPATH")) if p)
     with pytest.MonkeyPatch.context() as patch:
         patch.setenv("PYTHONPATH", path)  # Ray's processes inherit it
-        ray.init(num_cpus=2, logging_level="warning")
+        ray.init(address="local", num_cpus=2, logging_level="warning")
     yield ray
     ray.shutdown()
 
@@ -117,7 +117,7 @@ def test_backend_is_validated():
 
 def test_same_result_as_local_and_resumes_from_either(local_ray, tmp_path):
     config = tiny()
-    local = train(tiny(backend="local"))
+    local = train(tiny(backend="local", start_method="forkserver"))  # no fork: Ray is connected
     result = train(config)
     assert alive_actors() == []
     assert type(result) is type(local)
@@ -135,9 +135,14 @@ def test_same_result_as_local_and_resumes_from_either(local_ray, tmp_path):
     assert result.memory_state.keys() == local.memory_state.keys()
 
     result.save_checkpoint(tmp_path / "ray.pt")
-    for backend in ("ray", "local"):
+    for backend, start_method in (("ray", None), ("local", "forkserver")):
         resumed = train(
-            tiny(backend=backend, total_steps=3_000, resume_from=str(tmp_path / "ray.pt"))
+            tiny(
+                backend=backend,
+                start_method=start_method,
+                total_steps=3_000,
+                resume_from=str(tmp_path / "ray.pt"),
+            )
         )
         assert resumed.global_step >= 3_000 and resumed.steps_this_run <= 1_100
         assert resumed.total_episodes == result.total_episodes + len(resumed.episodes)
@@ -247,7 +252,8 @@ def small_study(seeds: int = 2) -> StudyConfig:
         variants=("none", "fifo"),
         seeds=seeds,
         steps={"CartPole-v1": 1_000},
-        base=TrainConfig(num_workers=1, batch_size=8, progress=False),
+        # the local study forks from this process, connected to Ray: forkserver instead
+        base=TrainConfig(num_workers=1, batch_size=8, progress=False, start_method="forkserver"),
     )
 
 

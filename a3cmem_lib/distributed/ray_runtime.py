@@ -65,6 +65,7 @@ def ensure_ray(address: str | None = None, *, num_cpus: int = 1) -> ModuleType:
             raise SetupError(message) from None
         return ray
     ray.init(
+        address="local",  # a new instance, never another process's cluster on this machine
         num_cpus=max(os.cpu_count() or 1, num_cpus),
         object_store_memory=_object_store_bytes(),
         # None: started when installed ("ray[default]"); the state API needs it

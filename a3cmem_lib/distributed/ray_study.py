@@ -96,8 +96,13 @@ def run_jobs_on_ray(
 
 def run_job_locally(job: StudyJob) -> JobResult:
     """:func:`~a3cmem_lib.experiments.study.run_job` with the local backend (what a Ray task
-    runs: a picklable top-level function)."""
-    config = dataclasses.replace(job.config, backend="local", ray_address=None)
+    runs: a picklable top-level function). Its worker processes are started with
+    ``forkserver`` unless the job asks for ``spawn``: a process connected to Ray must not
+    fork (the children inherit its connections to Ray, and can break them)."""
+    start_method = "spawn" if job.config.start_method == "spawn" else "forkserver"
+    config = dataclasses.replace(
+        job.config, backend="local", ray_address=None, start_method=start_method
+    )
     return run_job(dataclasses.replace(job, config=config))
 
 
