@@ -25,6 +25,7 @@ from a3cmem_lib.agent.model import ActorCritic
 from a3cmem_lib.agent.shared_optim import SharedAdam
 from a3cmem_lib.experiments.machine import describe_machine
 from a3cmem_lib.training import TrainConfig, train
+from a3cmem_lib.training.learner import Learner
 from a3cmem_lib.training.memory_layer import MemoryLayer
 from a3cmem_lib.training.segments import Segment, random_policy_segments
 
@@ -58,6 +59,32 @@ def learner_throughput(variant: str, segments: list[Segment], seconds: float) ->
         "segments_per_s": updates * config.batch_size / elapsed,
         "transitions_per_s": updates * config.batch_size * steps_per_segment / elapsed,
     }
+
+
+def learner_alone(segments: list[Segment], seconds: float) -> float:
+    """Updates per second of :meth:`Learner.update` alone, on batches sampled beforehand
+    (the same batch size as the memory layer's), threads pinned to 1."""
+    config = TrainConfig(memory="fifo", total_steps=10**6, learning_rate=1e-4)
+    torch.manual_seed(0)
+    model = ActorCritic(4, 2, config.hidden_sizes)
+    model.share_memory()
+    learner = Learner.from_config(
+        config, model, SharedAdam(model.parameters(), lr=config.learning_rate, fused=True)
+    )
+    rng = np.random.default_rng(0)
+    batches = [
+        Segment(*(np.stack(field) for field in zip(*chosen, strict=True)))
+        for chosen in (
+            [segments[i] for i in rng.choice(len(segments), config.batch_size)] for _ in range(64)
+        )
+    ]
+    for batch in batches[:20]:
+        learner.update(batch)
+    updates, start = 0, time.perf_counter()
+    while time.perf_counter() - start < seconds:
+        learner.update(batches[updates % len(batches)])
+        updates += 1
+    return updates / (time.perf_counter() - start)
 
 
 def solve(variant: str, seed: int, budget: int) -> dict:
@@ -109,6 +136,12 @@ def markdown(results: dict, command: str) -> str:
             f"| {variant} | {row['updates_per_s']:,.0f} | {row['segments_per_s']:,.0f} | "
             f"{row['transitions_per_s']:,.0f} |"
         )
+    if "learner_alone_updates_per_s" in results:  # results files before issue 13 lack it
+        lines += [
+            "",
+            "`Learner.update` alone, on batches sampled beforehand: "
+            f"{results['learner_alone_updates_per_s']:,.0f} updates/s.",
+        ]
     lines += [
         "",
         f"## Solving CartPole-v1 (100-episode mean ≥ {TARGET:g}), {results['seeds']} seeds, "
@@ -151,6 +184,8 @@ def main() -> None:
     for variant in REPLAY_VARIANTS:
         throughput[variant] = learner_throughput(variant, segments, args.seconds)
         print(variant, throughput[variant], flush=True)
+    learner_rate = learner_alone(segments, args.seconds)
+    print("learner alone", learner_rate, flush=True)
     runs = []
     for seed in range(args.seeds):
         for variant in SOLVE_VARIANTS:  # interleaved, so background load hits all alike
@@ -158,6 +193,7 @@ def main() -> None:
             print(runs[-1], flush=True)
     results = {
         "throughput": throughput,
+        "learner_alone_updates_per_s": learner_rate,
         "solve": runs,
         "variants": SOLVE_VARIANTS,
         "seeds": args.seeds,

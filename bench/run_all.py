@@ -17,6 +17,7 @@ SCRIPTS = [
     "bench_a3c_cartpole.py",
     "bench_memory_layer.py",
     "bench_regimes.py",
+    "bench_startup.py",
 ]
 
 

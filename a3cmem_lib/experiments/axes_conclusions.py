@@ -176,7 +176,7 @@ def _setting_bullet(report: AxisReport) -> str:
     parts = [
         f"`{cell['variant']}`'s {cell['measure'].rstrip('*')} on {cell['env']} depends on it "
         f"(H = {cell['statistic']:.3g}, p_Holm = {cell['p_holm']:.2g}; best median "
-        f"{format_number(cell['best_median'])} at {report.setting} = {cell['best']:g})"
+        f"{format_number(cell['best_median'])} at {report.setting} = {cell['best']})"
         for cell in found.to_dict("records")
     ]
     rest = len(setting) - len(found)
@@ -260,8 +260,8 @@ def _asynchrony_bullets(report: AxisReport, n: int) -> list[str]:
 
 
 def _best_values(report: AxisReport) -> str:
-    """Per env and memory variant, the setting value with the highest and the lowest median
-    final return."""
+    """Per env and memory variant, the setting values with the highest and the lowest median
+    final return (ties all named)."""
     setting = report.setting
     medians = (
         report.runs[report.runs["variant"] != BASELINE]
@@ -271,14 +271,17 @@ def _best_values(report: AxisReport) -> str:
     )
     parts = []
     for (env_id, variant), group in medians.groupby(["env", "variant"], sort=False):
-        top = group.loc[group["final_return"].idxmax()]
-        low = group.loc[group["final_return"].idxmin()]
+        high, low = group["final_return"].max(), group["final_return"].min()
         parts.append(
-            f"`{variant}` on {env_id} at {setting} = {top[setting]:g} (median "
-            f"{format_number(top['final_return'])}; lowest {format_number(low['final_return'])} "
-            f"at {low[setting]:g})"
+            f"`{variant}` on {env_id} at {setting} = {_values(group, setting, high)} (median "
+            f"{format_number(high)}; lowest {format_number(low)} at "
+            f"{_values(group, setting, low)})"
         )
     return _listing(parts)
+
+
+def _values(group: pd.DataFrame, setting: str, median: float) -> str:
+    return ", ".join(f"{v:g}" for v in group.loc[group["final_return"] == median, setting])
 
 
 def _measure(measure: str) -> str:
@@ -320,7 +323,7 @@ def render_map(reports: Sequence[AxisReport], progress: pd.DataFrame) -> str:
         setting = report.tests.setting
         depends = [
             f"`{cell['variant']}`'s {cell['measure'].rstrip('*')} on {cell['env']} (best at "
-            f"{report.setting} = {cell['best']:g})"
+            f"{report.setting} = {cell['best']})"
             for cell in setting[setting["verdict"] == "depends"].to_dict("records")
         ]
         if depends:

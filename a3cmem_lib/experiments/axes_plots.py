@@ -61,7 +61,10 @@ def plot_sweep(runs: pd.DataFrame, setting: str, column: str, *, log_x: bool = F
         axis.set(title=f"{env_id} ({seeds} seeds)", xlabel=setting, ylabel=LABELS[column])
         if log_x:
             axis.set_xscale("log")
+            axis.minorticks_off()
+        values = sorted(table.loc[table["env"] == env_id, setting].unique())
+        axis.set_xticks(values, [f"{value:g}" for value in values])
         if axis.lines:
             axis.legend(fontsize="small")
-    figure.suptitle(f"{LABELS[column]} against {setting}: median, inter-quartile band")
+    figure.suptitle(f"Median over seeds and inter-quartile band, against {setting}")
     return figure

@@ -250,8 +250,9 @@ def setting_effect(runs: pd.DataFrame, name: str) -> pd.DataFrame:
 
     Returns:
         Columns ``measure, env, variant, values, runs, statistic`` (H), ``p_value`` (1.0
-        when every run has the same value), ``best`` (the value with the highest median
-        final return or the fewest median steps) and ``best_median``; empty for ``regime``.
+        when every run has the same value), ``best`` (the values with the highest median
+        final return or the fewest median steps, ties included, as text: ``"4, 8, 16"``) and
+        ``best_median``; empty for ``regime``.
     """
     from scipy.stats import kruskal
 
@@ -266,10 +267,11 @@ def setting_effect(runs: pd.DataFrame, name: str) -> pd.DataFrame:
             samples = [g[column].dropna().to_numpy(dtype=float) for _, g in group.groupby(setting)]
             samples = [sample for sample in samples if len(sample)]
             medians = group.groupby(setting)[column].median()
-            best = medians.idxmax() if HIGHER_IS_BETTER[measure] else medians.idxmin()
+            top = medians.max() if HIGHER_IS_BETTER[measure] else medians.min()
+            best = ", ".join(f"{value:g}" for value in medians.index[medians == top])
             row = {"measure": measure, "env": env_id, "variant": variant}
             row.update(values=len(samples), runs=int(sum(len(x) for x in samples)))
-            row.update(best=best, best_median=float(medians[best]))
+            row.update(best=best, best_median=float(top))
             if len(samples) < 2:
                 row.update(statistic=np.nan, p_value=np.nan)
             elif np.ptp(np.concatenate(samples)) == 0:
@@ -519,7 +521,7 @@ def summary_map(reports: Sequence[AxisReport]) -> pd.DataFrame:
             row = {"axis": report.name, "env": env_id, "measure": f"{measure} across values"}
             for cell in group.to_dict("records"):
                 depends = cell["verdict"] == "depends"
-                row[cell["variant"]] = f"depends, best at {cell['best']:g}" if depends else "·"
+                row[cell["variant"]] = f"depends, best at {cell['best']}" if depends else "·"
             rows.append(row)
     frame = pd.DataFrame(rows)
     return frame.fillna("") if len(frame) else pd.DataFrame(columns=["axis", "env", "measure"])
