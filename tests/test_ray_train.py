@@ -10,13 +10,15 @@ import os
 import signal
 import subprocess
 import sys
+import threading
+import time
 from pathlib import Path
 
 import pandas as pd
 import pytest
 import ray
 import torch
-from ray.util.state import list_actors
+from ray.util.state import list_actors, list_tasks
 
 from a3cmem_lib.cli import main
 from a3cmem_lib.distributed import ray_runtime, ray_train
@@ -291,3 +293,29 @@ def test_failed_study_run_is_retried_and_listed_after_the_rest(local_ray, tmp_pa
     assert bad.run_id in message and "deliberate failure inside CrashOnStep.step" in message
     with pytest.raises(ValueError, match="max_retries must be an int >= 0"):
         run_jobs_on_ray([good], lambda job, result: None, max_retries=-1)
+
+
+def test_study_task_whose_process_is_killed_is_retried(local_ray):
+    base = TrainConfig(num_workers=1, total_steps=40_000, progress=False)
+    job = make_job({"env": "CartPole-v1", "variant": "none", "seed": 0}, base, 500.0)
+    killed = []
+
+    def kill_the_running_task() -> None:
+        while not killed:
+            running = list_tasks(
+                filters=[("func_or_class_name", "=", "run_job_locally"), ("state", "=", "RUNNING")],
+                detail=True,
+            )
+            if running and running[0].worker_pid:
+                time.sleep(1.0)  # well inside the run
+                os.kill(running[0].worker_pid, signal.SIGKILL)
+                killed.append(running[0].worker_pid)
+            time.sleep(0.2)
+
+    killer = threading.Thread(target=kill_the_running_task, daemon=True)
+    killer.start()
+    done = []
+    run_jobs_on_ray([job], lambda job, result: done.append(result), max_retries=1)
+    killer.join(timeout=5)
+    # the first attempt's process died mid-run: the recorded run is Ray's retry of it
+    assert killed and len(done) == 1 and done[0].run["env_steps"] >= 40_000
