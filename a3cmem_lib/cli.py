@@ -44,6 +44,7 @@ import pandas as pd
 from matplotlib.figure import Figure
 
 from a3cmem_lib.atomic import atomic_path
+from a3cmem_lib.distributed.ray_runtime import import_ray
 from a3cmem_lib.experiments.axes import AXES, run_axis
 from a3cmem_lib.experiments.study import (
     BACKENDS,
@@ -71,6 +72,9 @@ from a3cmem_lib.training.config import (
     START_METHODS,
     TrainConfig,
 )
+from a3cmem_lib.training.config import (
+    BACKENDS as TRAIN_BACKENDS,
+)
 from a3cmem_lib.training.train import check_environment
 
 CSV_NAME, PLOT_NAME, CHECKPOINT_NAME = "episodes.csv", "learning_curve.png", "checkpoint.pt"
@@ -81,6 +85,7 @@ _FLAGS = {
     "total_steps": "--steps",
     "num_workers": "--workers",
     "learning_rate": "--lr",
+    "ray_address": "--address",
 }
 """The flags not spelled like their TrainConfig field (``--t-max`` sets ``t_max``)."""
 _STUDY_FLAGS = {
@@ -149,6 +154,18 @@ def _add_run_arguments(parser: argparse.ArgumentParser) -> None:
         default=d["checkpoint_every"],
         metavar="STEPS",
         help="also write the three output files every STEPS environment steps",
+    )
+    add(
+        "--backend",
+        choices=TRAIN_BACKENDS,
+        default=d["backend"],
+        help="local: worker processes here; ray: Ray actors (pip install 'a3cmem[ray]')",
+    )
+    add(
+        "--address",
+        dest="ray_address",
+        default=None,
+        help="with --backend ray: a running Ray cluster to join (default: start Ray here)",
     )
 
 
@@ -451,6 +468,11 @@ def _train(args: argparse.Namespace, stop: StopSignals) -> int:
     config = dataclasses.replace(config, checkpoint_path=str(out / CHECKPOINT_NAME))
     if config.resume_from is not None:
         _check_checkpoint_file(config.resume_from)
+    if config.backend == "ray":
+        try:
+            import_ray()
+        except ImportError as error:
+            raise _bad_argument("--backend", str(error)) from None
     created = _prepare_out(out)
     try:
         result = train(config, on_checkpoint=lambda run: write_curves(run, out))
@@ -500,11 +522,12 @@ def _check_checkpoint_file(path: str) -> None:
 
 
 def _setup_failure(error: SetupError) -> _CommandError:
-    """The usage error of the flag a :class:`SetupError` is about: the checkpoint
-    (``resume_from: ...``) or else the environment (``env_id ...``)."""
+    """The usage error of the flag a :class:`SetupError` is about: the field its message
+    starts with (``resume_from: ...``, ``ray_address: ...``) or else the environment."""
     message = str(error)
-    if message.startswith("resume_from: "):
-        return _bad_argument("--resume-from", message.removeprefix("resume_from: "))
+    field_name, colon, rest = message.partition(": ")
+    if colon and field_name in _CONFIG_FIELDS:  # "resume_from: ...", "ray_address: ..."
+        return _bad_argument(flag_of(field_name), rest)
     return _bad_argument("--env", message)
 
 

@@ -24,6 +24,8 @@ compares only the states and actions."""
 START_METHODS = ("spawn", "fork", "forkserver")
 OPTIMIZERS = ("adam", "rmsprop")
 ACTIVATIONS = ("tanh", "relu")
+BACKENDS = ("local", "ray")
+"""Values of ``TrainConfig.backend``: worker processes on this machine, or Ray actors."""
 
 
 @dataclass
@@ -98,6 +100,14 @@ class TrainConfig:
     checkpoint_path: str | None = None
     """Where periodic checkpoints go; ``None``: ``checkpoint.pt`` in
     :meth:`default_out_dir`, the folder the CLI writes to by default."""
+    backend: str = "local"
+    """``"local"``: worker processes on this machine around a model in shared memory;
+    ``"ray"``: workers and the learner as Ray actors (``pip install "a3cmem[ray]"``; see
+    :mod:`a3cmem_lib.distributed.ray_train` and notebooks/08_scaling_out.ipynb)."""
+    ray_address: str | None = None
+    """With ``backend="ray"``: the address of a running Ray cluster to join (what
+    ``ray start --head`` prints, e.g. ``"192.168.0.2:6379"``, or ``"auto"``); ``None``
+    starts a Ray instance on this machine, or reuses the one this process already runs."""
 
     # -- the memory layer (notebooks/05_async_training_with_memory.ipynb) --------------------
     memory: str = "none"
@@ -198,6 +208,11 @@ class TrainConfig:
                 raise ValueError(
                     f"checkpoint_every must be an int >= 1 or None, got {self.checkpoint_every!r}"
                 )
+        _check_choice("backend", self.backend, BACKENDS)
+        if self.ray_address is not None:
+            _check_type("ray_address", self.ray_address, str)
+            if self.backend != "ray":
+                raise ValueError(f"ray_address needs backend='ray', got backend={self.backend!r}")
         self._validate_memory()
 
     def _validate_memory(self) -> None:

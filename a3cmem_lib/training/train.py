@@ -119,6 +119,9 @@ def train(
 ) -> TrainResult:
     """Train an actor-critic with A3C: ``config.num_workers`` Hogwild workers, one shared model.
 
+    With ``config.backend == "ray"`` the workers and the learner are Ray actors instead
+    (:func:`a3cmem_lib.distributed.ray_train.train_on_ray`; same result).
+
     Blocks until the global step counter reaches ``config.total_steps`` (or the mean return of
     the last 100 episodes reaches ``config.stop_return``). Whatever happens, every worker is
     joined (terminated after a timeout) and every pipe closed before this returns or raises;
@@ -146,6 +149,10 @@ def train(
     if not isinstance(config, TrainConfig):
         raise TypeError(f"config must be a TrainConfig, got {type(config).__name__}")
     config.validate()
+    if config.backend == "ray":  # imported here: nothing imports Ray unless asked to
+        from a3cmem_lib.distributed.ray_train import train_on_ray
+
+        return train_on_ray(config, on_checkpoint=on_checkpoint)
     obs_shape, n_actions = check_environment(config.env_id)
     resumed = read_resume_checkpoint(config, obs_shape, n_actions)
     return _Run(config, obs_shape, n_actions, resumed, on_checkpoint).execute()
