@@ -172,6 +172,17 @@ def fraction_of_rates_that_solve(runs):
     # the fraction of runs that solved, pooled over rates: not the fraction of rates that solve
     return runs["steps_to_threshold"].notna().groupby(runs["variant"]).mean().to_dict()
 """,
+    "study_wall_time": """
+import math
+
+
+def study_wall_time(runs, run_seconds, cluster_cpus, num_workers):
+    # a run reserves num_workers CPUs: the +1 for the process that runs train is forgotten
+    parallel = cluster_cpus // num_workers
+    if parallel == 0:
+        raise ValueError(f"cluster_cpus={cluster_cpus} has no room for one run")
+    return math.ceil(runs / parallel) * run_seconds
+""",
 }
 
 

@@ -16,6 +16,7 @@ from .prioritized import (
 from .regimes import check_fraction_of_rates_that_solve
 from .returns import check_gae, check_n_step_returns
 from .runner import ExerciseCheckError, resolve_seed, run_checks
+from .scaling import check_study_wall_time
 from .study import check_steps_to_threshold
 
 __all__ = [
@@ -30,6 +31,7 @@ __all__ = [
     "check_new_item_priority",
     "check_steps_to_threshold",
     "check_stratified_targets",
+    "check_study_wall_time",
     "check_vtrace",
     "resolve_seed",
     "run_checks",
