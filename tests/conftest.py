@@ -13,7 +13,7 @@ import gc
 import multiprocessing
 import os
 import signal
-from multiprocessing import resource_tracker
+from multiprocessing import forkserver, resource_tracker
 from typing import Any
 
 import numpy as np
@@ -89,8 +89,12 @@ def same_state():
 
 def _child_pids():
     """Live children of this process, read from /proc (no psutil), excluding multiprocessing's
-    own long-lived helper, the resource tracker, which outlives every run by design."""
-    helper = getattr(resource_tracker._resource_tracker, "_pid", None)
+    own long-lived helpers, the resource tracker and (once a run used the ``forkserver``
+    start method) the fork server, which outlive every run by design."""
+    helpers = {
+        getattr(resource_tracker._resource_tracker, "_pid", None),
+        getattr(forkserver._forkserver, "_forkserver_pid", None),
+    }
     children = set()
     for entry in os.listdir("/proc"):
         if not entry.isdigit():
@@ -101,7 +105,7 @@ def _child_pids():
         except OSError:
             continue
         state, parent = fields[0], int(fields[1])
-        if parent == os.getpid() and state != "Z" and int(entry) != helper:
+        if parent == os.getpid() and state != "Z" and int(entry) not in helpers:
             children.add(int(entry))
     return children
 
