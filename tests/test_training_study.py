@@ -14,6 +14,7 @@ from a3cmem_lib.experiments.study import (
     SUMMARY_FILE,
     WINDOW,
     StudyConfig,
+    StudyTables,
     learning_curves,
     run_study,
     summarize,
@@ -168,3 +169,14 @@ def test_runs_record_the_settings_by_their_train_config_names(tmp_path) -> None:
         "env=CartPole-v1/variant=none/seed=0",
         "env=CartPole-v1/variant=mixture/seed=0",
     ]
+
+
+def test_a_study_written_before_run_ids_is_resumed(tmp_path) -> None:
+    run_study(small_study(), tmp_path, progress=False, trainer=fake_trainer)
+    runs = pd.read_csv(tmp_path / RUNS_FILE)
+    runs.drop(columns="run_id").to_csv(tmp_path / RUNS_FILE, index=False)  # an old study
+    tables = StudyTables(tmp_path, small_study().jobs(), ["env", "variant"], EPISODES_FILE)
+    assert tables.finished == set(runs["run_id"])
+    again = CountingTrainer()
+    run_study(small_study(), tmp_path, progress=False, trainer=again)
+    assert again.calls == []

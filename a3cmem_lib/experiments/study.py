@@ -305,11 +305,16 @@ class StudyTables:
         if not runs_path.exists() or not self.episodes_path.exists():
             return
         runs = pd.read_csv(runs_path)
-        if "run_id" not in runs.columns:
-            raise ValueError(
-                f"out: {runs_path} has no run_id column (written by an older version?); "
-                "choose a new out directory"
-            )
+        if "run_id" not in runs.columns:  # written before studies were resumable
+            keys = list(jobs[0].labels) if jobs else []
+            if not set(keys) <= set(runs.columns):
+                raise ValueError(
+                    f"out: {runs_path} has neither run_id nor the label columns {keys}; "
+                    "choose a new out directory"
+                )
+            runs["run_id"] = [
+                "/".join(f"{key}={row[key]}" for key in keys) for row in runs.to_dict("records")
+            ]
         episodes = pd.read_csv(self.episodes_path)
         wanted = {job.run_id: job for job in jobs}
         for run in runs.to_dict("records"):
