@@ -5,12 +5,8 @@ Explained in notebooks/08_scaling_out.ipynb (section "Starting Ray, or joining a
 
 from __future__ import annotations
 
-import contextlib
 import os
 import shutil
-import signal
-import threading
-from collections.abc import Iterator
 from types import ModuleType
 
 from a3cmem_lib.training.errors import SetupError
@@ -86,29 +82,3 @@ def _object_store_bytes() -> int | None:
     if free < 2 * _MIN_OBJECT_STORE_BYTES:
         return None
     return min(_OBJECT_STORE_BYTES, free // 2)
-
-
-@contextlib.contextmanager
-def first_ctrl_c_sets(stop: threading.Event) -> Iterator[None]:
-    """While the block runs, Ctrl-C (SIGINT) only sets ``stop``: the driver's loop stops at
-    its next poll, never between reading a worker's report and counting it. A second
-    Ctrl-C raises ``KeyboardInterrupt`` at once. Off the main thread, and when SIGINT is
-    ignored, nothing changes."""
-    if threading.current_thread() is not threading.main_thread():
-        yield
-        return
-    previous = signal.getsignal(signal.SIGINT)
-    if previous in (signal.SIG_IGN, None):
-        yield
-        return
-
-    def request_stop(signum: int, frame: object) -> None:
-        if stop.is_set():
-            raise KeyboardInterrupt
-        stop.set()
-
-    signal.signal(signal.SIGINT, request_stop)
-    try:
-        yield
-    finally:
-        signal.signal(signal.SIGINT, previous)

@@ -47,9 +47,10 @@ import pandas as pd
 from tqdm.auto import tqdm
 
 from a3cmem_lib.distributed.actors import BatchReport, LearnerActor, RolloutWorker
-from a3cmem_lib.distributed.ray_runtime import ensure_ray, first_ctrl_c_sets, import_ray
+from a3cmem_lib.distributed.ray_runtime import ensure_ray, import_ray
 from a3cmem_lib.training.checkpoint import Checkpoint
 from a3cmem_lib.training.config import TrainConfig
+from a3cmem_lib.training.ctrl_c import first_ctrl_c_sets
 from a3cmem_lib.training.errors import SetupError, TrainingInterrupted, WorkerError
 from a3cmem_lib.training.train import (
     EPISODE_COLUMNS,

@@ -10,7 +10,6 @@ import contextlib
 import copy
 import math
 import os
-import signal
 import threading
 import time
 from collections import deque
@@ -25,6 +24,7 @@ from a3cmem_lib.agent.shared_optim import SharedAdam, SharedRMSprop
 from a3cmem_lib.envs import make_env, space_shapes
 from a3cmem_lib.training.checkpoint import Checkpoint, load_checkpoint, save_checkpoint
 from a3cmem_lib.training.config import TrainConfig
+from a3cmem_lib.training.ctrl_c import first_ctrl_c_sets
 from a3cmem_lib.training.errors import SetupError, TrainingInterrupted, WorkerError
 from a3cmem_lib.training.memory_layer import MemoryLayer
 from a3cmem_lib.training.policy_lag import PolicyLag
@@ -249,7 +249,8 @@ class _Run:
         self.next_checkpoint = None if every is None else (self.start_step // every + 1) * every
         # Set on Ctrl-C: a message cut off mid-transfer is then lost, not an error.
         self.interrupted = False
-        self.stop_requested = False
+        self.stop_requested = threading.Event()
+        """Set by the first Ctrl-C: the loop stops at its next poll."""
 
     def execute(self) -> TrainResult:
         """Run the workers to the end (or an interruption) and build the result."""
@@ -263,7 +264,7 @@ class _Run:
         try:
             with (
                 _single_threaded_torch(self.memory_layer is not None),
-                _ctrl_c_sets(self),
+                first_ctrl_c_sets(self.stop_requested),
                 pool,
             ):
                 try:
@@ -299,7 +300,7 @@ class _Run:
             while pool.running:
                 for worker_id, message in pool.receive(_POLL_SECONDS):
                     self.handle(pool, worker_id, message)
-                if self.stop_requested:
+                if self.stop_requested.is_set():
                     raise KeyboardInterrupt
                 step = pool.global_step
                 if self.recent_returns:
@@ -395,33 +396,6 @@ class _Run:
         result.save_checkpoint(path)
         if self.on_checkpoint is not None:
             self.on_checkpoint(result)
-
-
-@contextlib.contextmanager
-def _ctrl_c_sets(run: _Run) -> Iterator[None]:
-    """While the workers run, Ctrl-C (SIGINT) only sets ``run.stop_requested``; the parent's
-    loop stops at its next poll, between messages. A ``KeyboardInterrupt`` raised wherever the
-    signal lands could cut a message in half, or be swallowed by a finaliser it happened to
-    interrupt. A second Ctrl-C raises at once. Only the main thread can own signals; elsewhere,
-    and when SIGINT is ignored, nothing changes."""
-    if threading.current_thread() is not threading.main_thread():
-        yield
-        return
-    previous = signal.getsignal(signal.SIGINT)
-    if previous in (signal.SIG_IGN, None):
-        yield
-        return
-
-    def request_stop(signum: int, frame: object) -> None:
-        if run.stop_requested:
-            raise KeyboardInterrupt
-        run.stop_requested = True
-
-    signal.signal(signal.SIGINT, request_stop)
-    try:
-        yield
-    finally:
-        signal.signal(signal.SIGINT, previous)
 
 
 @contextlib.contextmanager
