@@ -18,8 +18,9 @@ from pathlib import Path
 
 import pytest
 
-from a3cmem_lib import cli
-from a3cmem_lib.cli import StopSignals, main
+from a3cmem_lib import stop_signals
+from a3cmem_lib.cli import main
+from a3cmem_lib.stop_signals import StopSignals
 
 
 @pytest.fixture
@@ -218,7 +219,7 @@ def test_a_stop_signal_that_arrives_while_busy_waits_for_the_next_wait():
 
 
 def test_a_stop_signal_is_never_ignored_by_a_thread_that_does_not_wait(monkeypatch):
-    monkeypatch.setattr(cli, "_FALLBACK_SECONDS", 0.2)
+    monkeypatch.setattr(stop_signals, "_FALLBACK_SECONDS", 0.2)
     stop = StopSignals()
     with stop.handled(), pytest.raises(KeyboardInterrupt):
         os.kill(os.getpid(), signal.SIGTERM)
