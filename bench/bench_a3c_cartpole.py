@@ -38,8 +38,8 @@ import time
 from collections import deque
 from pathlib import Path
 
-TARGET = 475.0
-WINDOW = 100
+from cartpole_solve import TARGET, WINDOW, train_until_solved
+
 RESULTS = Path(__file__).resolve().parent / "results"
 METHODS = ("a3c", "a3c_tuned", "a2c", "ppo")
 LABELS = {
@@ -70,25 +70,11 @@ PPO_ZOO = {
 
 def run_a3cmem(seed: int, budget: int, overrides: dict) -> dict:
     """Steps and seconds until a3cmem's 100-episode mean return reaches the target."""
-    from a3cmem_lib.training import TrainConfig, train
-
-    config = TrainConfig(
-        env_id="CartPole-v1",
-        total_steps=budget,
-        seed=seed,
-        progress=False,
-        stop_return=TARGET,
-        **overrides,
-    )
-    result = train(config)
-    episodes = result.episodes
-    solved = episodes["return"].rolling(WINDOW).mean() >= TARGET
-    reached = bool(solved.any())
-    first = episodes[solved].iloc[0] if reached else None
+    result, first = train_until_solved(seed, budget, **overrides)
     return {
-        "reached": reached,
-        "steps": int(first["global_step"]) if reached else None,
-        "seconds": float(first["wall_time"]) if reached else None,
+        "reached": first is not None,
+        "steps": int(first["global_step"]) if first is not None else None,
+        "seconds": float(first["wall_time"]) if first is not None else None,
         "total_steps": result.global_step,
         "steps_per_second": result.steps_per_second,
     }

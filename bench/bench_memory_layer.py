@@ -20,11 +20,12 @@ from pathlib import Path
 
 import numpy as np
 import torch
+from cartpole_solve import TARGET, train_until_solved
 
 from a3cmem_lib.agent.model import ActorCritic
 from a3cmem_lib.agent.shared_optim import SharedAdam
 from a3cmem_lib.experiments.machine import describe_machine
-from a3cmem_lib.training import TrainConfig, train
+from a3cmem_lib.training import TrainConfig
 from a3cmem_lib.training.learner import Learner
 from a3cmem_lib.training.memory_layer import MemoryLayer
 from a3cmem_lib.training.segments import Segment, random_policy_segments
@@ -32,7 +33,6 @@ from a3cmem_lib.training.segments import Segment, random_policy_segments
 RESULTS = Path(__file__).resolve().parent / "results"
 REPLAY_VARIANTS = ["fifo", "per", "fifo+dedup", "per+dedup"]
 SOLVE_VARIANTS = ["none", "fifo", "per", "per+dedup"]
-TARGET = 475.0
 
 
 def learner_throughput(variant: str, segments: list[Segment], seconds: float) -> dict:
@@ -91,21 +91,13 @@ def learner_alone(segments: list[Segment], seconds: float) -> float:
 
 def solve(variant: str, seed: int, budget: int) -> dict:
     """Train until the 100-episode mean return reaches 475 (or the budget runs out)."""
-    result = train(
-        TrainConfig(
-            memory=variant, seed=seed, total_steps=budget, stop_return=TARGET, progress=False
-        )
-    )
-    episodes = result.episodes
-    mean100 = episodes["return"].rolling(100).mean()
-    reached = np.flatnonzero(mean100.to_numpy() >= TARGET)
-    first = int(reached[0]) if len(reached) else None
+    result, first = train_until_solved(seed, budget, memory=variant)
     return {
         "variant": variant,
         "seed": seed,
         "solved": first is not None,
-        "steps": int(episodes["global_step"].iloc[first]) if first is not None else None,
-        "seconds": float(episodes["wall_time"].iloc[first]) if first is not None else None,
+        "steps": int(first["global_step"]) if first is not None else None,
+        "seconds": float(first["wall_time"]) if first is not None else None,
         "steps_per_s": result.steps_per_second,
     }
 

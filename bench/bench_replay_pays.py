@@ -28,10 +28,8 @@ import statistics
 import sys
 from pathlib import Path
 
-from a3cmem_lib.training import TrainConfig, train
+from cartpole_solve import train_until_solved
 
-TARGET = 475.0
-WINDOW = 100
 BUDGET = 300_000
 RESULTS = Path(__file__).resolve().parent / "results"
 TUNING_SEEDS = (100, 101, 102)
@@ -84,18 +82,7 @@ FLAGS = {
 
 def solve(overrides: dict, seed: int) -> dict:
     """Train until the 100-episode mean return reaches 475 (or the budget); what it took."""
-    config = TrainConfig(
-        env_id="CartPole-v1",
-        total_steps=BUDGET,
-        seed=seed,
-        progress=False,
-        stop_return=TARGET,
-        **overrides,
-    )
-    result = train(config)
-    episodes = result.episodes
-    solved = episodes["return"].rolling(WINDOW).mean() >= TARGET
-    first = episodes[solved].iloc[0] if solved.any() else None
+    result, first = train_until_solved(seed, BUDGET, **overrides)
     return {
         "seed": seed,
         "reached": first is not None,
