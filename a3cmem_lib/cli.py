@@ -88,6 +88,7 @@ _STUDY_FLAGS = {
     "env": "--envs",
     "variants": "--variants",
     "seeds": "--seeds",
+    "first_seed": "--first-seed",
     "steps": "--budget",
 }
 """The flags of the StudyConfig fields (and of ``env``, its word for one of ``envs``)."""
@@ -187,6 +188,13 @@ def _add_study_arguments(parser: argparse.ArgumentParser) -> None:
         type=int,
         default=None,
         help=f"seeds per run setting ({study.seeds}; an axis: its own)",
+    )
+    add(
+        "--first-seed",
+        type=int,
+        default=None,
+        help=f"the first seed ({study.first_seed}): seeds FIRST ... FIRST + SEEDS - 1, e.g. to "
+        "test on new seeds what another study suggested (not with --axis)",
     )
     add(
         "--budget",
@@ -512,6 +520,7 @@ def _study_config(args: argparse.Namespace, base: TrainConfig) -> StudyConfig:
             envs=envs,
             variants=tuple(args.variants) if args.variants is not None else defaults.variants,
             seeds=args.seeds if args.seeds is not None else defaults.seeds,
+            first_seed=args.first_seed if args.first_seed is not None else defaults.first_seed,
             steps=budget,
             base=base,
         )
@@ -531,6 +540,8 @@ def _axis_study(args: argparse.Namespace, base: TrainConfig) -> int:
             )
     if args.budget is not None:
         raise _bad_argument("--budget", "not with --axis (budgets: a3cmem_lib.experiments.axes)")
+    if args.first_seed is not None:
+        raise _bad_argument("--first-seed", "not with --axis (an axis runs seeds 0, 1, ...)")
     axis = AXES[args.axis]
     try:
         axis.jobs(args.seeds, base)

@@ -148,6 +148,23 @@ def test_a_study_of_an_unknown_environment_fails_before_any_run(tmp_path, capsys
 
 
 @pytest.mark.parametrize(
+    "extra, expected",
+    [
+        (["--first-seed", "-1"], "first_seed must be an int in [0, 2**31), got -1"),
+        (["--axis", "regime", "--first-seed", "100"], "not with --axis"),
+    ],
+)
+def test_a_bad_first_seed_is_a_usage_error(tmp_path, capsys, extra, expected):
+    out = tmp_path / "study"
+    argv = ["study", "--out", str(out), "--envs", "CartPole-v1", "--budget", "CartPole-v1=100"]
+    if "--axis" in extra:
+        argv = ["study", "--out", str(out)]
+    assert main([*argv, *extra]) == 2
+    line = assert_one_line_error(capsys, "study", "--first-seed")
+    assert expected in line and not out.exists()
+
+
+@pytest.mark.parametrize(
     "env_id, expected",
     [
         ("a3c_test_envs:CrashOnStep-v0", "RuntimeError: deliberate failure inside CrashOnStep"),

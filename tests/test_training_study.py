@@ -3,6 +3,8 @@ summaries (final return, steps to threshold), summary statistics and figures."""
 
 from __future__ import annotations
 
+import dataclasses
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -102,6 +104,9 @@ def test_summarize_counts_unsolved_runs() -> None:
     "kwargs, match",
     [
         ({"seeds": 0}, "seeds"),
+        ({"first_seed": -1}, "first_seed"),
+        ({"first_seed": 1.0}, "first_seed"),
+        ({"first_seed": True}, "first_seed"),
         ({"variants": ("none", "lru")}, "variants"),
         ({"envs": ("CartPole-v1", "Acrobot-v1")}, "steps"),
         ({"envs": ("a3cmem/GridWorld-v0",), "steps": {"a3cmem/GridWorld-v0": 0}}, "steps"),
@@ -110,6 +115,16 @@ def test_summarize_counts_unsolved_runs() -> None:
 def test_bad_study_config(kwargs: dict, match: str) -> None:
     with pytest.raises(ValueError, match=match):
         StudyConfig(**kwargs)
+
+
+def test_first_seed_runs_new_seeds_and_names_them(tmp_path) -> None:
+    study = dataclasses.replace(small_study(), first_seed=100)
+    trainer = CountingTrainer()
+    run_study(study, tmp_path, progress=False, trainer=trainer)
+    assert sorted({config.seed for config in trainer.calls}) == [100, 101, 102]
+    runs = pd.read_csv(tmp_path / RUNS_FILE)
+    assert sorted(set(runs["seed"])) == [100, 101, 102]
+    assert all("seed=10" in run_id for run_id in runs["run_id"])
 
 
 def test_a_rerun_skips_finished_runs(tmp_path) -> None:

@@ -139,7 +139,10 @@ class StudyConfig:
     variants: tuple[str, ...] = ("none", "fifo", "per", "per+dedup")
     """Names of :data:`VARIANTS` to compare; ``none`` is plain A3C."""
     seeds: int = 10
-    """Seeds per (env, variant): 0, 1, ..., seeds - 1."""
+    """Seeds per (env, variant): ``first_seed``, ..., ``first_seed + seeds - 1``."""
+    first_seed: int = 0
+    """The first seed: a study that tests what an earlier one suggested runs on seeds the
+    earlier one did not use (``first_seed=100``)."""
     steps: dict[str, int] = field(
         default_factory=lambda: {"CartPole-v1": 200_000, "a3cmem/GridWorld-v0": 30_000}
     )
@@ -152,6 +155,9 @@ class StudyConfig:
     def __post_init__(self) -> None:
         if isinstance(self.seeds, bool) or not isinstance(self.seeds, int) or self.seeds < 1:
             raise ValueError(f"seeds must be an int >= 1, got {self.seeds!r}")
+        first = self.first_seed
+        if isinstance(first, bool) or not isinstance(first, int) or not 0 <= first < 2**31:
+            raise ValueError(f"first_seed must be an int in [0, 2**31), got {first!r}")
         for variant in self.variants:
             if variant not in VARIANTS:
                 raise ValueError(f"variants must be among {tuple(VARIANTS)}, got {variant!r}")
@@ -179,7 +185,7 @@ class StudyConfig:
             )
             for env_id in self.envs
             for variant in self.variants
-            for seed in range(self.seeds)
+            for seed in range(self.first_seed, self.first_seed + self.seeds)
         ]
 
 
