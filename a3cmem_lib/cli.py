@@ -41,6 +41,7 @@ from matplotlib.figure import Figure
 from a3cmem_lib.atomic import atomic_path
 from a3cmem_lib.distributed.ray_runtime import import_ray
 from a3cmem_lib.experiments.axes import AXES, run_axis
+from a3cmem_lib.experiments.follow_up import HYPOTHESES, evaluate_hypotheses, run_follow_up
 from a3cmem_lib.experiments.study import (
     BACKENDS,
     EPISODES_FILE,
@@ -175,6 +176,12 @@ def _add_study_arguments(parser: argparse.ArgumentParser) -> None:
         help="one axis of chapter 07's regime study (its own envs, variants, budgets); "
         "without it, the stability study of chapter 06",
     )
+    add(
+        "--follow-up",
+        action="store_true",
+        help="chapter 07's follow-up: test on new seeds (100-109) the differences the regime "
+        "axis suggested (a3cmem_lib.experiments.follow_up.HYPOTHESES)",
+    )
     add("--envs", nargs="+", default=None, help=f"gymnasium environment ids {list(study.envs)}")
     add(
         "--variants",
@@ -204,7 +211,12 @@ def _add_study_arguments(parser: argparse.ArgumentParser) -> None:
         help="environment-step budget of each run, per environment "
         f"({' '.join(f'{env}={steps}' for env, steps in study.steps.items())})",
     )
-    add("--out", type=Path, default=None, help="output directory (results/study or results/AXIS)")
+    add(
+        "--out",
+        type=Path,
+        default=None,
+        help="output directory (results/study, results/AXIS or results/follow-up)",
+    )
     add(
         "--backend",
         choices=list(BACKENDS),
@@ -478,10 +490,12 @@ def _run_study(args: argparse.Namespace) -> int:
 def _study(args: argparse.Namespace) -> int:
     """The ``study`` command: check every input, run the study, draw its figures."""
     if args.out is None:
-        args.out = Path("results") / (args.axis or "study")
+        args.out = Path("results") / (args.axis or ("follow-up" if args.follow_up else "study"))
     base = _config_from(args, progress=False)
     if args.address is not None and args.backend != "ray":
         raise _bad_argument("--address", "needs --backend ray")
+    if args.follow_up:
+        return _follow_up_study(args, base)
     if args.axis is not None:
         return _axis_study(args, base)
     study = _study_config(args, base)
@@ -564,6 +578,35 @@ def _axis_study(args: argparse.Namespace, base: TrainConfig) -> int:
         )
     summary = pd.read_csv(args.out / SUMMARY_FILE)
     print(summary.to_string(index=False, float_format=lambda value: f"{value:.4g}"))
+    print(f"wrote {args.out}: {len(runs)} runs")
+    return 0
+
+
+def _follow_up_study(args: argparse.Namespace, base: TrainConfig) -> int:
+    """``study --follow-up``: chapter 07's follow-up, resumable, into ``--out``; then its
+    hypotheses' tests."""
+    for flag, value in (
+        ("--axis", args.axis),
+        ("--envs", args.envs),
+        ("--variants", args.variants),
+        ("--budget", args.budget),
+        ("--seeds", args.seeds),
+        ("--first-seed", args.first_seed),
+    ):
+        if value is not None:
+            raise _bad_argument(
+                flag, "not with --follow-up (its runs: a3cmem_lib.experiments.follow_up)"
+            )
+    for env_id in dict.fromkeys(hypothesis.env for hypothesis in HYPOTHESES):
+        try:
+            check_environment(env_id)
+        except SetupError as error:
+            raise _bad_argument("--follow-up", str(error)) from None
+    _prepare_out(args.out)
+    with _study_failures():
+        runs = run_follow_up(args.out, base=base, backend=args.backend, address=args.address)
+    tests = evaluate_hypotheses(runs).drop(columns="evidence")
+    print(tests.to_string(index=False, float_format=lambda value: f"{value:.4g}"))
     print(f"wrote {args.out}: {len(runs)} runs")
     return 0
 

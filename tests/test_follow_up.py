@@ -1,0 +1,182 @@
+"""Chapter 07's follow-up: its runs, its one-sided tests with Holm, resuming, the CLI."""
+
+from __future__ import annotations
+
+from collections import Counter
+
+import numpy as np
+import pandas as pd
+import pytest
+from study_fakes import CountingTrainer
+
+from a3cmem_lib.cli import main
+from a3cmem_lib.experiments.axes import BUDGETS, threshold
+from a3cmem_lib.experiments.follow_up import (
+    HYPOTHESES,
+    SEEDS,
+    Hypothesis,
+    evaluate_hypotheses,
+    follow_up_jobs,
+    run_follow_up,
+)
+from a3cmem_lib.experiments.study import RUNS_FILE, StudyJob
+
+
+def test_the_follow_up_runs_plain_a3c_and_each_hypothesis_variant_on_new_seeds() -> None:
+    jobs = follow_up_jobs()
+    cells = Counter((job.labels["env"], job.labels["variant"]) for job in jobs)
+    needed = {(h.env, h.variant) for h in HYPOTHESES} | {(h.env, "none") for h in HYPOTHESES}
+    assert set(cells) == needed
+    assert set(cells.values()) == {len(SEEDS)}
+    assert not set(SEEDS) & set(range(5))  # the axes' seeds 0-4 are not reused
+    assert len({job.run_id for job in jobs}) == len(jobs)
+    for job in jobs:
+        assert job.config.total_steps == BUDGETS[job.labels["env"]]
+        assert job.config.seed == job.labels["seed"] in SEEDS
+        assert job.threshold == threshold(job.labels["env"])
+
+
+@pytest.mark.parametrize(
+    "kwargs, match",
+    [
+        ({"measure": "wall_time"}, "measure"),
+        ({"direction": "two-sided"}, "direction"),
+        ({"variant": "none"}, "variant"),
+        ({"env": "Acrobot-v1"}, "env"),
+    ],
+)
+def test_a_bad_hypothesis(kwargs: dict, match: str) -> None:
+    fields = {
+        "env": "CartPole-v1",
+        "variant": "fifo",
+        "measure": "final_return",
+        "direction": "less",
+        "evidence": "none",
+    }
+    with pytest.raises(ValueError, match=match):
+        Hypothesis(**{**fields, **kwargs})
+
+
+def test_bad_jobs_arguments() -> None:
+    with pytest.raises(ValueError, match="hypotheses"):
+        follow_up_jobs(())
+    with pytest.raises(ValueError, match="seeds"):
+        follow_up_jobs(seeds=(1, 1))
+
+
+def _runs(cells: dict[str, list[float]], measure: str, budget: int = 1000) -> pd.DataFrame:
+    rows = []
+    for variant, values in cells.items():
+        for seed, value in enumerate(values):
+            rows.append(
+                {
+                    "env": "CartPole-v1",
+                    "variant": variant,
+                    "seed": seed,
+                    "env_steps": budget,
+                    "final_return": value if measure == "final_return" else 0.0,
+                    "steps_to_threshold": value if measure == "steps_to_threshold" else np.nan,
+                }
+            )
+    return pd.DataFrame(rows)
+
+
+def _hypothesis(variant: str, measure: str, direction: str) -> Hypothesis:
+    return Hypothesis("CartPole-v1", variant, measure, direction, "made up")
+
+
+def test_a_separated_difference_in_the_stated_direction_is_supported() -> None:
+    runs = _runs({"none": [10.0, 11, 12, 13, 14, 15], "fifo": [1.0, 2, 3, 4, 5, 6]}, "final_return")
+    table = evaluate_hypotheses(runs, [_hypothesis("fifo", "final_return", "less")])
+    row = table.iloc[0]
+    assert row["n"] == 6 and row["baseline_n"] == 6
+    assert row["median"] == 3.5 and row["baseline_median"] == 12.5
+    assert row["p_superior"] == 0.0
+    assert row["p_value"] == pytest.approx(1 / 924)  # one of C(12, 6) orderings
+    assert bool(row["supported"])
+    # the same data against the opposite direction: no support at all
+    opposite = evaluate_hypotheses(runs, [_hypothesis("fifo", "final_return", "greater")])
+    assert opposite.iloc[0]["p_value"] > 0.99 and not opposite.iloc[0]["supported"]
+
+
+def test_holm_corrects_over_every_hypothesis() -> None:
+    values = {"none": [10.0, 11, 12], "fifo": [1.0, 2, 3], "per": [1.0, 2, 3]}
+    runs = _runs(values, "final_return")
+    one = evaluate_hypotheses(runs, [_hypothesis("fifo", "final_return", "less")])
+    two = evaluate_hypotheses(
+        runs,
+        [_hypothesis("fifo", "final_return", "less"), _hypothesis("per", "final_return", "less")],
+    )
+    assert one.iloc[0]["p_value"] == pytest.approx(0.05)  # 1 of C(6, 3) = 20 orderings
+    assert bool(one.iloc[0]["supported"])
+    assert list(two["p_holm"]) == pytest.approx([0.1, 0.1])
+    assert not two["supported"].any()
+
+
+def test_a_run_that_never_reached_the_threshold_counts_as_its_budget() -> None:
+    nan = float("nan")
+    runs = _runs(
+        {"none": [100.0, 120, 110, 90], "fifo": [nan, nan, nan, nan]}, "steps_to_threshold"
+    )
+    row = evaluate_hypotheses(runs, [_hypothesis("fifo", "steps_to_threshold", "greater")]).iloc[0]
+    assert row["median"] == 1000 and row["p_superior"] == 1.0
+    assert row["p_value"] < 0.05  # ties (four budgets): scipy's normal approximation
+
+
+def test_a_hypothesis_without_runs_is_not_tested_and_not_supported() -> None:
+    runs = _runs({"none": [1.0, 2, 3], "fifo": [0.0, 0, 0]}, "final_return")
+    table = evaluate_hypotheses(
+        runs,
+        [_hypothesis("fifo", "final_return", "less"), _hypothesis("per", "final_return", "less")],
+    )
+    missing = table.iloc[1]
+    assert missing["n"] == 0 and np.isnan(missing["p_value"]) and np.isnan(missing["p_holm"])
+    assert not missing["supported"]
+    assert table.iloc[0]["p_holm"] == table.iloc[0]["p_value"]  # the only test made
+
+
+def test_equal_values_are_no_evidence() -> None:
+    runs = _runs({"none": [5.0, 5, 5], "fifo": [5.0, 5, 5]}, "final_return")
+    row = evaluate_hypotheses(runs, [_hypothesis("fifo", "final_return", "less")]).iloc[0]
+    assert row["p_value"] == 1.0 and row["p_superior"] == 0.5 and not row["supported"]
+
+
+def test_run_follow_up_writes_the_tables_and_resumes(tmp_path) -> None:
+    hypotheses = [Hypothesis("a3cmem/GridWorld-v0", "fifo", "final_return", "greater", "x")]
+    first = CountingTrainer()
+    runs = run_follow_up(
+        tmp_path, hypotheses=hypotheses, seeds=(100, 101), progress=False, trainer=first
+    )
+    assert len(first.calls) == 4 and len(runs) == 4
+    assert sorted(set(runs["seed"])) == [100, 101]
+    assert (tmp_path / RUNS_FILE).exists() and (tmp_path / "final_returns.png").exists()
+    # the fake's returns rise for every variant but plain A3C: fifo ends higher
+    table = evaluate_hypotheses(runs, hypotheses)
+    assert table.iloc[0]["p_superior"] == 1.0
+    again = CountingTrainer()
+    run_follow_up(tmp_path, hypotheses=hypotheses, seeds=(100, 101), progress=False, trainer=again)
+    assert again.calls == []
+
+
+def test_jobs_are_study_jobs() -> None:
+    assert all(isinstance(job, StudyJob) for job in follow_up_jobs())
+
+
+@pytest.mark.parametrize(
+    "extra",
+    [
+        ["--axis", "regime"],
+        ["--envs", "CartPole-v1"],
+        ["--variants", "fifo"],
+        ["--seeds", "3"],
+        ["--first-seed", "7"],
+        ["--budget", "CartPole-v1=100"],
+    ],
+)
+def test_the_follow_up_takes_no_run_selection_flags(tmp_path, capsys, extra) -> None:
+    out = tmp_path / "follow-up"
+    assert main(["study", "--follow-up", "--out", str(out), *extra]) == 2
+    lines = capsys.readouterr().err.strip().splitlines()
+    assert len(lines) == 1
+    assert lines[0].startswith(f"a3cmem study: error: argument {extra[0]}: not with --follow-up")
+    assert not out.exists()
