@@ -17,6 +17,7 @@ from a3cmem_lib.experiments.follow_up import (
     Hypothesis,
     evaluate_hypotheses,
     follow_up_jobs,
+    render_follow_up,
     run_follow_up,
 )
 from a3cmem_lib.experiments.study import RUNS_FILE, StudyJob
@@ -180,3 +181,20 @@ def test_the_follow_up_takes_no_run_selection_flags(tmp_path, capsys, extra) -> 
     assert len(lines) == 1
     assert lines[0].startswith(f"a3cmem study: error: argument {extra[0]}: not with --follow-up")
     assert not out.exists()
+
+
+def test_the_conclusion_is_rendered_from_the_table() -> None:
+    runs = _runs({"none": [10.0, 11, 12, 13, 14, 15], "fifo": [1.0, 2, 3, 4, 5, 6]}, "final_return")
+    hypotheses = [
+        _hypothesis("fifo", "final_return", "less"),
+        _hypothesis("fifo", "final_return", "greater"),
+        _hypothesis("per", "final_return", "less"),
+    ]
+    text = render_follow_up(evaluate_hypotheses(runs, hypotheses))
+    lines = text.splitlines()
+    assert lines[0].startswith("1 of the 3 hypotheses hold") and "Holm over the 2 tested" in text
+    assert "`fifo` ends with a lower final return than plain A3C on CartPole-v1: **holds**" in text
+    assert "median 3.5 against 12.5 (6 seeds against 6; A = 0.00" in text
+    assert "a higher final return than plain A3C on CartPole-v1: **not supported**" in text
+    assert "`per` ends with a lower final return" in lines[-1] and "**not tested**" in lines[-1]
+    assert [line.endswith(f"(row {k}).") for k, line in enumerate(lines[2:], start=1)] == [True] * 3

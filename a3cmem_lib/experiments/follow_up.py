@@ -244,3 +244,42 @@ def evaluate_hypotheses(
     table["supported"] = table["p_holm"].le(alpha)
     columns = [*table.columns.drop(["evidence", "p_holm", "supported"]), "p_holm", "supported"]
     return table[[*columns, "evidence"]]
+
+
+_WORDS = {
+    ("steps_to_threshold", "less"): "needs fewer steps to the threshold than plain A3C",
+    ("steps_to_threshold", "greater"): "needs more steps to the threshold than plain A3C",
+    ("final_return", "less"): "ends with a lower final return than plain A3C",
+    ("final_return", "greater"): "ends with a higher final return than plain A3C",
+}
+
+
+def render_follow_up(table: pd.DataFrame, alpha: float = 0.05) -> str:
+    """The follow-up's conclusion as Markdown, from :func:`evaluate_hypotheses`'s ``table``:
+    how many hypotheses held, then one bullet per hypothesis with its numbers, pointing at
+    its row of the table (rows numbered from 1)."""
+    from .axes_conclusions import format_number
+
+    tested = table["p_value"].notna()
+    supported = table["supported"].astype(bool)
+    lines = [
+        f"{int(supported.sum())} of the {len(table)} hypotheses hold on the new seeds "
+        f"(one-sided Mann-Whitney, Holm over the {int(tested.sum())} tested, "
+        f"α = {alpha:g}; table *follow-up tests*):",
+        "",
+    ]
+    for number, row in enumerate(table.to_dict("records"), start=1):
+        claim = f"`{row['variant']}` {_WORDS[(row['measure'], row['direction'])]}"
+        where = f"on {row['env']}"
+        if not tested.iloc[number - 1]:
+            verdict = "**not tested** (no runs yet)"
+        else:
+            verdict = "**holds**" if row["supported"] else "**not supported**"
+            verdict += (
+                f": median {format_number(row['median'])} against "
+                f"{format_number(row['baseline_median'])} ({row['n']} seeds against "
+                f"{row['baseline_n']}; A = {row['p_superior']:.2f}, "
+                f"p_Holm = {row['p_holm']:.2g})"
+            )
+        lines.append(f"- {claim} {where}: {verdict} (row {number}).")
+    return "\n".join(lines)
