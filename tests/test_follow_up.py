@@ -198,3 +198,35 @@ def test_the_conclusion_is_rendered_from_the_table() -> None:
     assert "a higher final return than plain A3C on CartPole-v1: **not supported**" in text
     assert "`per` ends with a lower final return" in lines[-1] and "**not tested**" in lines[-1]
     assert [line.endswith(f"(row {k}).") for k, line in enumerate(lines[2:], start=1)] == [True] * 3
+
+
+def test_each_hypothesis_quotes_what_the_committed_regime_axis_shows() -> None:
+    """The evidence strings are the record of what led to each hypothesis: their numbers
+    must be those of results/regime/runs.csv (seeds 0-4), not stale copies."""
+    from pathlib import Path
+
+    from a3cmem_lib.experiments.axes_conclusions import format_number
+    from a3cmem_lib.experiments.study_stats import probability_of_superiority, steps_or_budget
+
+    regime = pd.read_csv(Path(__file__).resolve().parents[1] / "results" / "regime" / RUNS_FILE)
+    regime = regime.assign(steps_to_threshold=steps_or_budget(regime))
+    for hypothesis in HYPOTHESES:
+        in_env = regime[regime["env"] == hypothesis.env]
+        values = in_env.loc[in_env["variant"] == hypothesis.variant, hypothesis.measure]
+        reference = in_env.loc[in_env["variant"] == "none", hypothesis.measure]
+        assert sorted(in_env["seed"].unique()) == [0, 1, 2, 3, 4]
+        evidence = hypothesis.evidence
+        assert f"median {format_number(values.median())} steps" in evidence or (
+            f"median final return {format_number(values.median())} " in evidence
+        ), hypothesis
+        assert f"vs {format_number(reference.median())}" in evidence or (
+            f"vs plain A3C's {format_number(reference.median())}" in evidence
+        ), hypothesis
+        assert f"A = {probability_of_superiority(values, reference):.2f}" in evidence, hypothesis
+
+
+@pytest.mark.parametrize("alpha", [0.0, 1.0, -0.05])
+def test_a_bad_alpha_is_refused(alpha: float) -> None:
+    runs = _runs({"none": [1.0, 2, 3], "fifo": [0.0, 0, 0]}, "final_return")
+    with pytest.raises(ValueError, match="alpha must be in"):
+        evaluate_hypotheses(runs, [_hypothesis("fifo", "final_return", "less")], alpha=alpha)
