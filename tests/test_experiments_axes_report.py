@@ -17,7 +17,7 @@ from a3cmem_lib.experiments import axes_conclusions as conclusions
 from a3cmem_lib.experiments import axes_report as report
 from a3cmem_lib.experiments.axes import AXES, BUDGETS, run_axis
 from a3cmem_lib.experiments.study import RUN_COLUMNS
-from a3cmem_lib.experiments.study_stats import detectable_superiority
+from a3cmem_lib.experiments.study_stats import detectable_superiority, smallest_p_value
 
 
 def synthetic_runs(name: str, effect=None, *, seeds: int | None = None, noise: float = 5.0):
@@ -155,7 +155,7 @@ def test_steps_or_budget_counts_an_unsolved_run_as_its_budget(tmp_path: Path) ->
     runs = report.load_axis(tmp_path, "asynchrony")
     unsolved = runs["steps_to_threshold"].isna()
     assert unsolved.any() and (~unsolved).any()
-    assert (runs.loc[unsolved, "steps_or_budget"] == runs.loc[unsolved, "env_steps"]).all()
+    assert (runs.loc[unsolved, "steps_or_budget"] == runs.loc[unsolved, "total_steps"]).all()
     solved = runs.loc[~unsolved]
     assert (solved["steps_or_budget"] == solved["steps_to_threshold"]).all()
 
@@ -237,7 +237,7 @@ def test_conclusion_says_no_effect_detectable_with_n_seeds(tmp_path: Path) -> No
     five = report.axis_report(tmp_path, "asynchrony")
     text = conclusions.render_conclusion(five)
     assert "no effect detectable with 5 seeds" in text
-    floor = report.smallest_p_value(5, 5)
+    floor = smallest_p_value(5, 5)
     assert f"the smallest p-value a test can give is {floor:.2g}" in text
     assert "no single cell can be significant" in text
     assert "**Policy lag** (median over seeds of each run's mean, 1 → 16 workers)" in text
@@ -316,13 +316,13 @@ def test_detectable_effect_and_smallest_p_value() -> None:
     assert report.seeds_per_cell(table, "asynchrony") == (5, 5)
     assert report.detectable_effect(table, "asynchrony") == detectable_superiority(5, 5)
     assert np.isnan(report.detectable_effect(table, "asynchrony", tests=30))
-    assert report.smallest_p_value(5, 5) == pytest.approx(2 / 252)
+    assert smallest_p_value(5, 5) == pytest.approx(2 / 252)
     assert report.seeds_per_cell(synthetic_runs("capacity"), "capacity") == (5, 0)
     assert np.isnan(report.detectable_effect(synthetic_runs("capacity"), "capacity"))
     with pytest.raises(ValueError, match="tests must be an int >= 1"):
         report.detectable_effect(table, "asynchrony", tests=0)
-    with pytest.raises(ValueError, match="n and m must be >= 1"):
-        report.smallest_p_value(0, 5)
+    with pytest.raises(ValueError, match="n and m must be ints >= 1"):
+        smallest_p_value(0, 5)
 
 
 def test_summary_map_marks_where_a_variant_differs(strong: report.AxisReport) -> None:

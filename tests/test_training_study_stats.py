@@ -17,7 +17,9 @@ from a3cmem_lib.experiments.study_stats import (
     holm,
     max_drawdown,
     probability_of_superiority,
+    rank_sum_test,
     run_stability,
+    smallest_p_value,
     stability_summary,
     steps_or_budget,
 )
@@ -132,9 +134,87 @@ def test_stability_summary_counts_collapses_among_solved_runs() -> None:
     assert summary.loc["steady", "final_iqr"] == 0.0
 
 
-def test_steps_or_budget_fills_unsolved_runs_with_their_budget() -> None:
-    runs = pd.DataFrame({"steps_to_threshold": [100.0, np.nan], "env_steps": [500, 800]})
-    assert steps_or_budget(runs).tolist() == [100.0, 800.0]
+def test_steps_or_budget_fills_unsolved_runs_with_exactly_their_budget() -> None:
+    # a run stops a few steps past its budget: the overshoot must not be scored
+    runs = pd.DataFrame(
+        {
+            "steps_to_threshold": [100.0, np.nan, np.nan],
+            "env_steps": [500, 810, 800],
+            "total_steps": [500, 800, 800],
+        }
+    )
+    assert steps_or_budget(runs).tolist() == [100.0, 800.0, 800.0]
+    with pytest.raises(ValueError, match="total_steps"):
+        steps_or_budget(runs.drop(columns="total_steps"))
+
+
+def test_two_groups_that_never_reached_the_threshold_tie() -> None:
+    # memory runs stop at 150,010, plain ones at 150,000: scored at the budget, no difference
+    runs = pd.DataFrame(
+        {
+            "env": "E",
+            "variant": ["none"] * 3 + ["fifo"] * 3,
+            "steps_to_threshold": np.nan,
+            "env_steps": [150_000] * 3 + [150_010] * 3,
+            "total_steps": 150_000,
+        }
+    )
+    frame = runs.assign(steps=steps_or_budget(runs))
+    row = compare_to_baseline(frame, "steps", resamples=100).iloc[0]
+    assert row["p_superior"] == 0.5 and row["p_value"] == 1.0
+
+
+@pytest.mark.parametrize("alternative", ["two-sided", "less", "greater"])
+def test_rank_sum_test_is_scipys_exact_test_without_ties(alternative: str) -> None:
+    rng = np.random.default_rng(7)
+    for n, m in ((1, 1), (3, 3), (5, 5), (4, 7), (10, 10)):
+        a, b = rng.normal(size=n), rng.normal(0.7, size=m)
+        exact = mannwhitneyu(a, b, alternative=alternative, method="exact").pvalue
+        assert rank_sum_test(a, b, alternative) == pytest.approx(exact, rel=1e-12)
+
+
+@pytest.mark.parametrize("alternative", ["two-sided", "less", "greater"])
+def test_rank_sum_test_with_ties_is_the_exact_permutation_test(alternative: str) -> None:
+    from scipy.stats import permutation_test, rankdata
+
+    def rank_sum(x: np.ndarray, y: np.ndarray, axis: int) -> np.ndarray:
+        ranks = rankdata(np.concatenate([x, y], axis=axis), axis=axis)
+        return ranks[..., : x.shape[axis]].sum(axis=-1)
+
+    rng = np.random.default_rng(8)
+    for n, m in ((2, 3), (5, 5), (6, 4)):
+        a, b = rng.integers(0, 3, n).astype(float), rng.integers(0, 4, m).astype(float)
+        exact = permutation_test(
+            (a, b),
+            rank_sum,
+            permutation_type="independent",
+            vectorized=True,
+            n_resamples=np.inf,
+            alternative=alternative,
+        ).pvalue
+        assert rank_sum_test(a, b, alternative) == pytest.approx(exact, rel=1e-9)
+
+
+def test_rank_sum_test_with_ties_is_not_the_normal_approximation() -> None:
+    # scipy's default switches to the normal approximation with ties, which can go below
+    # the smallest p-value any split of 5 against 5 gives (2 / 252)
+    values, reference = [1.0, 2.0, 3.0, 4.0, 5.0], [9.0] * 5  # e.g. 5 unsolved at the budget
+    assert mannwhitneyu(values, reference).pvalue < smallest_p_value(5, 5)
+    assert rank_sum_test(values, reference) >= smallest_p_value(5, 5)
+
+
+def test_smallest_p_value_is_complete_separation() -> None:
+    assert smallest_p_value(5, 5) == pytest.approx(2 / 252)
+    assert smallest_p_value(3, 3) == pytest.approx(0.1)
+    assert smallest_p_value(10, 10, "less") == pytest.approx(1 / 184_756)
+    assert rank_sum_test(np.arange(5.0), np.arange(5.0) + 10) == smallest_p_value(5, 5)
+    assert rank_sum_test([1.0, 1.0], [1.0, 1.0]) == 1.0
+    with pytest.raises(ValueError, match="n and m must be ints >= 1"):
+        smallest_p_value(0, 5)
+    with pytest.raises(ValueError, match="alternative must be one of"):
+        rank_sum_test([1.0], [2.0], "bigger")
+    with pytest.raises(ValueError, match="NaN"):
+        rank_sum_test([np.nan], [2.0])
 
 
 def test_probability_of_superiority_is_mann_whitney_u_over_n_squared() -> None:
@@ -223,6 +303,6 @@ def test_detectable_superiority_is_the_edge_of_significance() -> None:
         above = [10] * (beats // 10) + ([beats % 10] if beats % 10 else [])
         values = np.array(above + [0] * (10 - len(above)), dtype=float) - 0.5
         assert probability_of_superiority(values, reference) == beats / 100
-        assert bool(mannwhitneyu(values, reference).pvalue <= 0.05) is significant
+        assert bool(rank_sum_test(values, reference) <= 0.05) is significant
     # 3 seeds against 3: even total separation gives p = 2/20 = 0.1, never significant
     assert np.isnan(detectable_superiority(3, 3))

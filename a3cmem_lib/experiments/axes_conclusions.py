@@ -29,8 +29,8 @@ from .axes_report import (
     fraction_of_rates_that_solve,
     policy_lag_table,
     seeds_per_cell,
-    smallest_p_value,
 )
+from .study_stats import smallest_p_value
 
 
 def format_number(value: float) -> str:

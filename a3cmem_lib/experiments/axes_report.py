@@ -488,16 +488,6 @@ def axis_report(root: str | Path, name: str, *, seed: int = 0) -> AxisReport | N
     return AxisReport(name, runs, tests, complete=missing == 0, missing=missing)
 
 
-def smallest_p_value(n: int, m: int) -> float:
-    """The smallest two-sided Mann–Whitney p-value ``n`` runs against ``m`` can give (every
-    run of one beats every run of the other). Needs scipy."""
-    from scipy.stats import mannwhitneyu
-
-    if n < 1 or m < 1:
-        raise ValueError(f"n and m must be >= 1, got {n} and {m}")
-    return float(mannwhitneyu(np.arange(n) + m, np.arange(m), alternative="two-sided").pvalue)
-
-
 def summary_map(reports: Sequence[AxisReport]) -> pd.DataFrame:
     """The map of chapter 07: one row per (axis, env, measure) of the complete axes, one
     column per variant, each cell saying where the variant differs significantly from

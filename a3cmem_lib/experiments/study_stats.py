@@ -137,13 +137,92 @@ def stability_summary(stability: pd.DataFrame, runs: pd.DataFrame) -> pd.DataFra
     return pd.DataFrame(rows)
 
 
-def steps_or_budget(runs: pd.DataFrame) -> pd.Series:
-    """Steps to the threshold, with a run that never reached it counted as its whole budget.
+def steps_or_budget(runs: pd.DataFrame, column: str = "steps_to_threshold") -> pd.Series:
+    """Steps to the threshold, with a run that never reached it counted as exactly its budget.
 
-    A censored value (the true time is "more than the budget"), so a comparison of these is
-    conservative: it can only understate how much slower a variant that often fails is.
+    The budget is the run's ``total_steps`` (a run stops a few steps past it, by up to one
+    rollout per worker: ``env_steps`` would score two unsolved runs differently). A
+    censored value (the true time is "more than the budget"), so a comparison of these is
+    conservative: it can only understate how much slower a variant that often fails is, and
+    two groups that never reached the threshold tie.
+
+    Args:
+        runs: ``runs.csv`` rows, with ``column`` (NaN: not reached) and ``total_steps``.
+        column: ``steps_to_threshold`` or ``steps_to_threshold_100``.
     """
-    return runs["steps_to_threshold"].fillna(runs["env_steps"].astype(float))
+    if "total_steps" not in runs:
+        raise ValueError("runs must have a total_steps column (each run's budget)")
+    return runs[column].fillna(runs["total_steps"].astype(float))
+
+
+ALTERNATIVES = ("two-sided", "less", "greater")
+
+
+def rank_sum_test(
+    values: Sequence[float], reference: Sequence[float], alternative: str = "two-sided"
+) -> float:
+    """Exact p-value of the Mann–Whitney (Wilcoxon rank-sum) test of ``values`` against
+    ``reference``, ties included.
+
+    Under the null hypothesis (both samples from one distribution) every split of the
+    pooled ``n + m`` values into groups of ``n`` and ``m`` is equally likely. The statistic
+    is the sum of the pooled mid-ranks of ``values``; its exact distribution over all
+    ``C(n + m, n)`` splits is counted (dynamic programming over the ranks, so ties are
+    handled exactly instead of by the normal approximation scipy falls back to). Without
+    ties this equals ``scipy.stats.mannwhitneyu(..., method="exact")``.
+
+    Args:
+        values, reference: the two samples, non-empty, without NaN.
+        alternative: ``"less"`` (``values`` tend to be smaller), ``"greater"``, or
+            ``"two-sided"`` (twice the smaller one-sided p-value, at most 1).
+
+    Returns:
+        The p-value, in ``[smallest_p_value(n, m, alternative), 1]``; ``1.0`` when every
+        value is equal.
+    """
+    if alternative not in ALTERNATIVES:
+        raise ValueError(f"alternative must be one of {list(ALTERNATIVES)}, got {alternative!r}")
+    values = np.asarray(values, dtype=float).ravel()
+    reference = np.asarray(reference, dtype=float).ravel()
+    if values.size == 0 or reference.size == 0:
+        raise ValueError("both samples must be non-empty")
+    if np.isnan(values).any() or np.isnan(reference).any():
+        raise ValueError("samples must not contain NaN")
+    from scipy.stats import rankdata
+
+    # doubled mid-ranks are integers, so sums can index a table
+    ranks = np.rint(2 * rankdata(np.concatenate([values, reference]))).astype(int)
+    n = values.size
+    observed = int(ranks[:n].sum())
+    # ways[k, s]: splits choosing k of the ranks seen so far with doubled rank sum s
+    ways = np.zeros((n + 1, int(ranks.sum()) + 1))
+    ways[0, 0] = 1.0
+    for rank in ranks:
+        ways[1:, rank:] += ways[:-1, : ways.shape[1] - rank].copy()
+    counts = ways[n]
+    total = counts.sum()
+    p_less = counts[: observed + 1].sum() / total
+    p_greater = counts[observed:].sum() / total
+    if alternative == "less":
+        return float(min(p_less, 1.0))
+    if alternative == "greater":
+        return float(min(p_greater, 1.0))
+    return float(min(2 * min(p_less, p_greater), 1.0))
+
+
+def smallest_p_value(n: int, m: int, alternative: str = "two-sided") -> float:
+    """The smallest p-value :func:`rank_sum_test` can give with ``n`` values against ``m``:
+    ``1 / C(n + m, n)`` one-sided, twice that two-sided (every value of one sample beats
+    every value of the other, no ties; ties only make it larger). 5 against 5 runs:
+    ``2 / 252 = 0.0079``; 3 against 3: ``2 / 20 = 0.1``."""
+    from math import comb
+
+    if isinstance(n, bool) or isinstance(m, bool) or n < 1 or m < 1:
+        raise ValueError(f"n and m must be ints >= 1, got {n!r} and {m!r}")
+    if alternative not in ALTERNATIVES:
+        raise ValueError(f"alternative must be one of {list(ALTERNATIVES)}, got {alternative!r}")
+    sides = 2 if alternative == "two-sided" else 1
+    return min(sides / comb(n + m, n), 1.0)
 
 
 def probability_of_superiority(a: Sequence[float], b: Sequence[float]) -> float:
@@ -226,12 +305,11 @@ def compare_to_baseline(
         One row per (``by`` values, variant other than the baseline): ``n``, ``baseline_n``,
         ``median``, ``baseline_median``, ``difference`` (of medians) with its 95 % bootstrap
         interval ``ci_low, ci_high``, ``p_superior`` (:func:`probability_of_superiority` of
-        the variant over the baseline) and ``p_value``, the two-sided Mann–Whitney U test's
-        (1.0 when every value is equal). Adjust the p-values of all the tests you make
-        together with :func:`holm`. Needs scipy (``requirements.txt``).
+        the variant over the baseline) and ``p_value``, the two-sided exact Mann–Whitney
+        test's (:func:`rank_sum_test`; 1.0 when every value is equal). Adjust the p-values
+        of all the tests you make together with :func:`holm`. Needs scipy
+        (``requirements.txt``).
     """
-    from scipy.stats import mannwhitneyu  # only the tests need scipy
-
     rows = []
     for keys, variant, values, reference in _against_baseline(frame, column, baseline, by):
         row = {**keys, "variant": variant, "n": len(values), "baseline_n": len(reference)}
@@ -244,10 +322,7 @@ def compare_to_baseline(
             values, reference, resamples=resamples, seed=seed
         )
         row["p_superior"] = probability_of_superiority(values, reference)
-        if np.ptp(np.concatenate([values, reference])) == 0:
-            row["p_value"] = 1.0
-        else:
-            row["p_value"] = float(mannwhitneyu(values, reference, alternative="two-sided").pvalue)
+        row["p_value"] = rank_sum_test(values, reference)
     columns = ["median", "baseline_median", "difference", "ci_low", "ci_high", "p_superior"]
     return pd.DataFrame(rows).reindex(
         columns=[*by, "variant", "n", "baseline_n", *columns, "p_value"]
@@ -291,19 +366,18 @@ def compare_spread_to_baseline(
 def detectable_superiority(n: int, m: int, alpha: float = 0.05) -> float:
     """The smallest probability of superiority a Mann–Whitney test can call significant.
 
-    With samples of ``n`` and ``m`` runs (no ties), the two-sided test of
+    With samples of ``n`` and ``m`` runs (no ties), the two-sided exact test of
     :func:`compare_to_baseline` rejects at level ``alpha`` only when
     :func:`probability_of_superiority` is at least this (or at most one minus it): smaller
-    differences between variants are invisible with this many seeds. Needs scipy.
+    differences between variants are invisible with this many seeds. NaN when no outcome
+    reaches ``alpha`` (:func:`smallest_p_value` is above it). Needs scipy.
     """
-    from scipy.stats import mannwhitneyu
-
     reference = np.arange(m, dtype=float)
     for u in range((n * m + 1) // 2, n * m + 1):
         # n values that beat exactly u of the n * m pairs: value c - 0.5 beats c of 0..m-1
         above = [m] * (u // m) + ([u % m] if u % m else [])
         values = np.array(above + [0] * (n - len(above)), dtype=float) - 0.5
-        if mannwhitneyu(values, reference, alternative="two-sided").pvalue <= alpha:
+        if rank_sum_test(values, reference) <= alpha:
             return u / (n * m)
     return float("nan")
 
