@@ -41,7 +41,7 @@ from matplotlib.figure import Figure
 from a3cmem_lib.atomic import atomic_path
 from a3cmem_lib.distributed.ray_runtime import import_ray
 from a3cmem_lib.experiments.axes import AXES, run_axis
-from a3cmem_lib.experiments.follow_up import HYPOTHESES, evaluate_hypotheses, run_follow_up
+from a3cmem_lib.experiments.follow_up import FOLLOW_UPS
 from a3cmem_lib.experiments.study import (
     BACKENDS,
     EPISODES_FILE,
@@ -178,9 +178,14 @@ def _add_study_arguments(parser: argparse.ArgumentParser) -> None:
     )
     add(
         "--follow-up",
-        action="store_true",
-        help="chapter 07's follow-up: test on new seeds (100-109) the differences the regime "
-        "axis suggested (a3cmem_lib.experiments.follow_up.HYPOTHESES)",
+        nargs="?",
+        const="regime",
+        default=None,
+        choices=list(FOLLOW_UPS),
+        metavar="NAME",
+        help="one of chapter 07's follow-ups, which test on new seeds what an exploration "
+        f"suggested: {' | '.join(FOLLOW_UPS)} (default: regime; "
+        "a3cmem_lib.experiments.follow_up.FOLLOW_UPS)",
     )
     add("--envs", nargs="+", default=None, help=f"gymnasium environment ids {list(study.envs)}")
     add(
@@ -215,7 +220,8 @@ def _add_study_arguments(parser: argparse.ArgumentParser) -> None:
         "--out",
         type=Path,
         default=None,
-        help="output directory (results/study, results/AXIS or results/follow-up)",
+        help="output directory (results/study, results/AXIS, results/follow-up for the "
+        "regime follow-up, results/follow-up-NAME for another)",
     )
     add(
         "--backend",
@@ -490,7 +496,7 @@ def _run_study(args: argparse.Namespace) -> int:
 def _study(args: argparse.Namespace) -> int:
     """The ``study`` command: check every input, run the study, draw its figures."""
     if args.out is None:
-        args.out = Path("results") / (args.axis or ("follow-up" if args.follow_up else "study"))
+        args.out = Path("results") / (args.axis or _follow_up_folder(args.follow_up) or "study")
     base = _config_from(args, progress=False)
     if args.address is not None and args.backend != "ray":
         raise _bad_argument("--address", "needs --backend ray")
@@ -582,9 +588,17 @@ def _axis_study(args: argparse.Namespace, base: TrainConfig) -> int:
     return 0
 
 
+def _follow_up_folder(name: str | None) -> str | None:
+    """Where a follow-up's results go by default (``None``: not a follow-up)."""
+    if name is None:
+        return None
+    return "follow-up" if name == "regime" else f"follow-up-{name}"
+
+
 def _follow_up_study(args: argparse.Namespace, base: TrainConfig) -> int:
-    """``study --follow-up``: chapter 07's follow-up, resumable, into ``--out``; then its
-    hypotheses' tests."""
+    """``study --follow-up NAME``: one of chapter 07's follow-ups, resumable, into ``--out``;
+    then its hypotheses' tests."""
+    follow_up = FOLLOW_UPS[args.follow_up]
     for flag, value in (
         ("--axis", args.axis),
         ("--envs", args.envs),
@@ -597,15 +611,15 @@ def _follow_up_study(args: argparse.Namespace, base: TrainConfig) -> int:
             raise _bad_argument(
                 flag, "not with --follow-up (its runs: a3cmem_lib.experiments.follow_up)"
             )
-    for env_id in dict.fromkeys(hypothesis.env for hypothesis in HYPOTHESES):
+    for env_id in dict.fromkeys(hypothesis.env for hypothesis in follow_up.hypotheses):
         try:
             check_environment(env_id)
         except SetupError as error:
             raise _bad_argument("--follow-up", str(error)) from None
     _prepare_out(args.out)
     with _study_failures():
-        runs = run_follow_up(args.out, base=base, backend=args.backend, address=args.address)
-    tests = evaluate_hypotheses(runs).drop(columns="evidence")
+        runs = follow_up.run(args.out, base=base, backend=args.backend, address=args.address)
+    tests = follow_up.evaluate(runs).drop(columns="evidence")
     print(tests.to_string(index=False, float_format=lambda value: f"{value:.4g}"))
     print(f"wrote {args.out}: {len(runs)} runs")
     return 0

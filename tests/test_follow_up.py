@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections import Counter
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -12,8 +13,13 @@ from study_fakes import CountingTrainer
 from a3cmem_lib.cli import main
 from a3cmem_lib.experiments.axes import BUDGETS, threshold
 from a3cmem_lib.experiments.follow_up import (
+    FOLLOW_UPS,
+    GREEDY_EPISODES,
     HYPOTHESES,
+    REPLAY_PAYS,
+    REPLAY_PAYS_VARIANTS,
     SEEDS,
+    FollowUp,
     Hypothesis,
     evaluate_hypotheses,
     follow_up_jobs,
@@ -74,7 +80,8 @@ def _runs(cells: dict[str, list[float]], measure: str, budget: int = 1000) -> pd
                     "env": "CartPole-v1",
                     "variant": variant,
                     "seed": seed,
-                    "env_steps": budget,
+                    "env_steps": budget + 10 * (variant != "none"),  # memory runs overshoot
+                    "total_steps": budget,
                     "final_return": value if measure == "final_return" else 0.0,
                     "steps_to_threshold": value if measure == "steps_to_threshold" else np.nan,
                 }
@@ -121,7 +128,17 @@ def test_a_run_that_never_reached_the_threshold_counts_as_its_budget() -> None:
     )
     row = evaluate_hypotheses(runs, [_hypothesis("fifo", "steps_to_threshold", "greater")]).iloc[0]
     assert row["median"] == 1000 and row["p_superior"] == 1.0
-    assert row["p_value"] < 0.05  # ties (four budgets): scipy's normal approximation
+    # ties (four budgets) and all: the exact test, one of C(8, 4) = 70 splits
+    assert row["p_value"] == pytest.approx(1 / 70)
+
+
+def test_runs_that_never_reached_the_threshold_in_either_group_tie() -> None:
+    nan = float("nan")
+    runs = _runs({"none": [nan] * 5, "fifo": [nan] * 5}, "steps_to_threshold")
+    for measure in ("steps_to_threshold", "steps_to_threshold_100"):
+        frame = runs.assign(steps_to_threshold_100=nan)
+        row = evaluate_hypotheses(frame, [_hypothesis("fifo", measure, "greater")]).iloc[0]
+        assert row["p_superior"] == 0.5 and row["p_value"] == 1.0 and not row["supported"]
 
 
 def test_a_hypothesis_without_runs_is_not_tested_and_not_supported() -> None:
@@ -161,6 +178,70 @@ def test_run_follow_up_writes_the_tables_and_resumes(tmp_path) -> None:
 
 def test_jobs_are_study_jobs() -> None:
     assert all(isinstance(job, StudyJob) for job in follow_up_jobs())
+
+
+def test_replay_pays_runs_its_variants_on_seeds_no_earlier_study_used() -> None:
+    follow_up = FOLLOW_UPS["replay-pays"]
+    assert follow_up is REPLAY_PAYS and FOLLOW_UPS["regime"].hypotheses == HYPOTHESES
+    used = set(range(5)) | set(SEEDS) | set(range(200, 205)) | {100, 101, 102}
+    assert not set(follow_up.seeds) & used and len(follow_up.seeds) == 10
+    jobs = follow_up.jobs()
+    cells = Counter((job.labels["env"], job.labels["variant"]) for job in jobs)
+    assert set(cells.values()) == {10}
+    assert {variant for env_id, variant in cells if env_id == "CartPole-v1"} == {
+        "none",
+        "fifo-ratio-8",
+        "per-ratio-16",
+        "hybrid-fifo",
+        "hybrid-mixture",
+    }
+    for job in jobs:
+        config, variant = job.config, job.labels["variant"]
+        for name, value in REPLAY_PAYS_VARIANTS[variant].items():
+            assert getattr(config, name) == value
+        if job.labels["env"] == "CartPole-v1":
+            assert config.total_steps == 300_000 and job.greedy_episodes == 0
+        else:
+            assert config.total_steps == BUDGETS["a3cmem/GridWorld-v0"]
+            assert job.greedy_episodes == GREEDY_EPISODES  # a greedy_return hypothesis
+    assert REPLAY_PAYS_VARIANTS["hybrid-mixture"]["hybrid"] is True
+
+
+def test_a_hypothesis_needs_a_declared_variant_and_budget() -> None:
+    hypothesis = Hypothesis("CartPole-v1", "fifo-ratio-8", "final_return", "less", "x")
+    with pytest.raises(ValueError, match="not among the variants"):
+        follow_up_jobs([hypothesis])
+    with pytest.raises(ValueError, match="no budget for env"):
+        follow_up_jobs([hypothesis], variants=REPLAY_PAYS_VARIANTS, budgets={})
+
+
+def test_a_missing_measure_is_not_tested() -> None:
+    runs = _runs({"none": [1.0, 2, 3], "fifo": [0.0, 0, 0]}, "final_return")
+    row = evaluate_hypotheses(runs, [_hypothesis("fifo", "greedy_return", "greater")]).iloc[0]
+    assert row["n"] == 0 and np.isnan(row["p_value"]) and not row["supported"]
+
+
+def test_the_cli_runs_a_named_follow_up_into_its_own_folder(tmp_path, capsys, monkeypatch) -> None:
+    calls = []
+
+    def fake_run(self, out, **options):
+        calls.append((self.name, Path(out)))
+        return _runs({"none": [1.0, 2], "fifo-ratio-8": [0.0, 0]}, "final_return")
+
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setattr(FollowUp, "run", fake_run)
+    assert main(["study", "--follow-up", "replay-pays"]) == 0
+    assert main(["study", "--follow-up"]) == 0
+    assert calls == [
+        ("replay-pays", Path("results/follow-up-replay-pays")),
+        ("regime", Path("results/follow-up")),
+    ]
+    capsys.readouterr()
+    with pytest.raises(SystemExit) as exit_info:
+        main(["study", "--follow-up", "nonsense"])
+    assert exit_info.value.code == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and "--follow-up" in err[0] and "replay-pays" in err[0]
 
 
 @pytest.mark.parametrize(

@@ -18,10 +18,14 @@ from a3cmem_lib.experiments.study import (
     StudyConfig,
     StudyTables,
     learning_curves,
+    make_job,
+    run_job,
     run_study,
+    run_summary,
     summarize,
 )
 from a3cmem_lib.experiments.study_plots import write_figures
+from a3cmem_lib.training import TrainConfig
 
 
 def small_study() -> StudyConfig:
@@ -195,3 +199,53 @@ def test_a_study_written_before_run_ids_is_resumed(tmp_path) -> None:
     again = CountingTrainer()
     run_study(small_study(), tmp_path, progress=False, trainer=again)
     assert again.calls == []
+
+
+def test_a_run_records_what_it_cost_and_its_greedy_return() -> None:
+    """Real training (tiny): updates of the shared model, learner updates, CPU seconds, the
+    100-episode criterion and a greedy evaluation are in the run's row."""
+    base = TrainConfig(progress=False, num_workers=2)
+    rows = {}
+    for variant, fields in (("none", {}), ("hybrid", {"memory": "fifo", "hybrid": True})):
+        job = make_job(
+            {"env": "a3cmem/GridWorld-v0", "variant": variant, "seed": 0},
+            base,
+            0.9,
+            variants={variant: fields},
+            greedy_episodes=2,
+            total_steps=2000,
+        )
+        rows[variant] = run_job(job).run
+    plain, hybrid = rows["none"], rows["hybrid"]
+    # plain A3C: one update per t_max steps of a worker, no learner
+    assert plain["learner_updates"] == 0
+    assert plain["updates"] == pytest.approx(plain["env_steps"] / base.t_max, abs=2)
+    assert plain["updates_per_env_step"] == pytest.approx(plain["updates"] / plain["env_steps"])
+    # hybrid: the workers' updates and the learner's on top
+    assert hybrid["learner_updates"] > 0
+    assert hybrid["updates"] > hybrid["learner_updates"]
+    for row in rows.values():
+        assert row["cpu_seconds"] > 0
+        assert -1.0 <= row["greedy_return"] <= 1.0
+        assert "steps_to_threshold_100" in row
+
+
+def test_make_job_refuses_a_bad_greedy_episodes() -> None:
+    with pytest.raises(ValueError, match="greedy_episodes must be an int >= 0"):
+        make_job(
+            {"env": "CartPole-v1", "variant": "none", "seed": 0},
+            TrainConfig(),
+            1.0,
+            greedy_episodes=-1,
+        )
+
+
+def test_steps_to_the_100_episode_criterion_is_recorded() -> None:
+    returns = np.r_[np.zeros(50), np.ones(200)]
+    table = pd.DataFrame(
+        {"return": returns, "env_step": np.arange(250) * 10, "wall_time": np.arange(250.0)}
+    )
+    row = run_summary(table, 0.99, 1.0, 2500)
+    # the 20-episode mean reaches 0.99 at episode 69 (20 ones), the 100-episode one at 148 (99)
+    assert row["steps_to_threshold"] == 690 and row["steps_to_threshold_100"] == 1480
+    assert np.isnan(run_summary(table.head(120), 0.99, 1.0, 1200)["steps_to_threshold_100"])

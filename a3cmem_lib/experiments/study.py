@@ -31,6 +31,11 @@ RUNS_FILE = "runs.csv"
 SUMMARY_FILE = "summary.csv"
 WINDOW = 20
 """Episodes in the moving average that learning curves, final returns and thresholds use."""
+LONG_WINDOW = 100
+"""Episodes of the stricter criterion of chapter 01 and the benchmarks: gymnasium's
+convention for CartPole-v1 ("solved" when the mean return of the last 100 episodes reaches
+the threshold). ``runs.csv`` records both (``steps_to_threshold`` and
+``steps_to_threshold_100``)."""
 
 VARIANTS: dict[str, dict[str, Any]] = {
     "none": {"memory": "none"},
@@ -71,6 +76,9 @@ class StudyJob:
     config: TrainConfig
     threshold: float
     """Return at which the run counts as solved."""
+    greedy_episodes: int = 0
+    """Episodes of a greedy evaluation of the final policy (``greedy_return`` in
+    ``runs.csv``); 0: none."""
 
 
 @dataclass
@@ -82,17 +90,28 @@ class JobResult:
 
 
 def make_job(
-    labels: dict[str, Any], base: TrainConfig, threshold: float, **overrides: Any
+    labels: dict[str, Any],
+    base: TrainConfig,
+    threshold: float,
+    *,
+    variants: dict[str, dict[str, Any]] = VARIANTS,
+    greedy_episodes: int = 0,
+    **overrides: Any,
 ) -> StudyJob:
-    """A :class:`StudyJob` training ``base`` with ``labels["variant"]``'s fields, the labels'
-    ``env`` and ``seed``, and ``overrides`` (TrainConfig fields)."""
+    """A :class:`StudyJob` training ``base`` with ``labels["variant"]``'s fields (from
+    ``variants``: name → TrainConfig fields), the labels' ``env`` and ``seed``, and
+    ``overrides`` (TrainConfig fields); ``greedy_episodes``: of :class:`StudyJob`."""
     variant = labels["variant"]
-    if variant not in VARIANTS:
-        raise ValueError(f"variant must be one of {list(VARIANTS)}, got {variant!r}")
+    if variant not in variants:
+        raise ValueError(f"variant must be one of {list(variants)}, got {variant!r}")
+    if isinstance(greedy_episodes, bool) or not isinstance(greedy_episodes, int):
+        raise ValueError(f"greedy_episodes must be an int >= 0, got {greedy_episodes!r}")
+    if greedy_episodes < 0:
+        raise ValueError(f"greedy_episodes must be an int >= 0, got {greedy_episodes!r}")
     config = TrainConfig(
         **{
             **base.to_dict(),
-            **VARIANTS[variant],
+            **variants[variant],
             "env_id": labels["env"],
             "seed": labels["seed"],
             "progress": False,
@@ -101,7 +120,7 @@ def make_job(
         }
     )
     run_id = "/".join(f"{key}={value}" for key, value in labels.items())
-    return StudyJob(run_id, dict(labels), config, float(threshold))
+    return StudyJob(run_id, dict(labels), config, float(threshold), greedy_episodes)
 
 
 def run_job(job: StudyJob, trainer: Callable[[TrainConfig], Any] = train) -> JobResult:
@@ -121,7 +140,31 @@ def run_job(job: StudyJob, trainer: Callable[[TrainConfig], Any] = train) -> Job
     run.update(run_summary(table, job.threshold, result.wall_time, result.global_step))
     run.update({name: getattr(job.config, name) for name in RUN_COLUMNS})
     run.update(policy_lag_columns(getattr(result, "policy_lag", None)))
+    run.update(compute_columns(result))
+    if job.greedy_episodes:
+        from a3cmem_lib.training import evaluate
+
+        scores = evaluate(
+            result.model, job.config.env_id, job.greedy_episodes, seed=job.config.seed
+        )
+        run["greedy_return"] = scores["greedy_mean"]
     return JobResult(table, run)
+
+
+def compute_columns(result: Any) -> dict[str, float]:
+    """What a run cost: ``updates`` of the shared model (workers' gradients and learner
+    updates), ``learner_updates`` (0 for plain A3C), ``updates_per_env_step`` and
+    ``cpu_seconds`` (parent and workers); NaN where the trainer did not count them."""
+    updates = getattr(result, "updates", None)
+    stats = getattr(result, "memory_stats", None) or {}
+    steps = getattr(result, "steps_this_run", 0)
+    updates = np.nan if updates is None else float(updates)
+    return {
+        "updates": updates,
+        "learner_updates": float(stats.get("learner_updates", 0)),
+        "updates_per_env_step": updates / steps if steps else np.nan,
+        "cpu_seconds": float(getattr(result, "cpu_seconds", np.nan)),
+    }
 
 
 def policy_lag_columns(lag: dict[str, float] | None) -> dict[str, float]:
@@ -364,25 +407,30 @@ class StudyTables:
         (self.out / "MACHINE.txt").write_text(machine_description())
 
 
-def smoothed_returns(returns: Sequence[float]) -> np.ndarray:
-    """Moving average of the last :data:`WINDOW` episode returns (fewer at the start)."""
-    return pd.Series(returns, dtype=float).rolling(WINDOW, min_periods=1).mean().to_numpy()
+def smoothed_returns(returns: Sequence[float], window: int = WINDOW) -> np.ndarray:
+    """Moving average of the last ``window`` episode returns (fewer at the start)."""
+    return pd.Series(returns, dtype=float).rolling(window, min_periods=1).mean().to_numpy()
 
 
-def first_solved_episode(returns: Sequence[float], threshold: float) -> int | None:
-    """Index of the first episode whose ``WINDOW``-episode mean return is ``>= threshold``.
+def first_solved_episode(
+    returns: Sequence[float], threshold: float, window: int = WINDOW
+) -> int | None:
+    """Index of the first episode whose ``window``-episode mean return is ``>= threshold``.
 
-    Only indices ``>= WINDOW - 1`` count (a full window); ``None`` if the run never got there.
+    Only indices ``>= window - 1`` count (a full window); ``None`` if the run never got there.
     """
-    smooth = smoothed_returns(returns)
-    reached = np.flatnonzero((smooth >= threshold) & (np.arange(len(smooth)) >= WINDOW - 1))
+    smooth = smoothed_returns(returns, window)
+    reached = np.flatnonzero((smooth >= threshold) & (np.arange(len(smooth)) >= window - 1))
     return int(reached[0]) if len(reached) else None
 
 
 def run_summary(table: pd.DataFrame, threshold: float, wall_time: float, steps: int) -> dict:
     """A run's row of ``runs.csv``: its ``env``, ``variant`` and ``seed`` (if ``table``, its
-    episodes, has them), final return, steps and seconds to the threshold."""
+    episodes, has them), final return, steps and seconds to the threshold (a ``WINDOW``-
+    episode mean), and steps to the threshold as a ``LONG_WINDOW``-episode mean
+    (``steps_to_threshold_100``); NaN where not reached."""
     first = first_solved_episode(table["return"], threshold)
+    first_long = first_solved_episode(table["return"], threshold, LONG_WINDOW)
     labels = {name: table[name].iloc[0] for name in ("env", "variant", "seed") if name in table}
     if "seed" in labels:
         labels["seed"] = int(labels["seed"])
@@ -396,6 +444,9 @@ def run_summary(table: pd.DataFrame, threshold: float, wall_time: float, steps: 
         "steps_to_threshold": float(table["env_step"].iloc[first]) if first is not None else np.nan,
         "seconds_to_threshold": float(table["wall_time"].iloc[first])
         if first is not None
+        else np.nan,
+        "steps_to_threshold_100": float(table["env_step"].iloc[first_long])
+        if first_long is not None
         else np.nan,
     }
 

@@ -6,6 +6,7 @@ Explained in notebooks/01_a3c_basics.ipynb (section "Stopping and resuming").
 from __future__ import annotations
 
 import contextlib
+import math
 import os
 import time
 from collections.abc import Iterator
@@ -58,6 +59,15 @@ class WorkerPool:
         self.start_time = time.monotonic()
         self.end_time: float | None = None
         self.final_step: int | None = None
+        self.final_updates: int | None = None
+        # forkserver's workers are the server's children, not ours: their CPU time is not
+        # counted by this process's resource usage
+        counted = self.context.get_start_method() != "forkserver"
+        self.cpu_start = process_and_children_cpu_seconds() if counted else math.nan
+        self.cpu_seconds = math.nan
+        """CPU seconds of this process and its workers from the start to the shutdown (NaN
+        where they cannot be counted: the ``forkserver`` start method, no ``resource``
+        module)."""
         self.processes: list[BaseProcess] = []
         self.readers: dict[Connection, int] = {}
         self.open_readers: list[Connection] = []
@@ -71,6 +81,12 @@ class WorkerPool:
     def global_step(self) -> int:
         """Environment steps of all workers so far (at shutdown, once shut down)."""
         return self.final_step if self.final_step is not None else self.steps.value
+
+    @property
+    def updates(self) -> int:
+        """Updates applied to the shared model so far: the workers' gradients and a memory
+        layer's learner updates (at shutdown, once shut down)."""
+        return self.final_updates if self.final_updates is not None else self.versions.value
 
     @property
     def wall_time(self) -> float:
@@ -174,6 +190,8 @@ class WorkerPool:
         # Drop the last references so semaphores, pipes and shared tensors are released now,
         # even when a traceback keeps this object alive.
         self.final_step = self.steps.value
+        self.final_updates = self.versions.value
+        self.cpu_seconds = process_and_children_cpu_seconds() - self.cpu_start
         self.processes, self.readers, self.open_readers = [], {}, []
         del self.stop_event, self.steps, self.versions, self.shared_model, self.optimizer
 
@@ -182,3 +200,17 @@ class WorkerPool:
         for reader in wait(list(self.readers), timeout=0):
             with contextlib.suppress(EOFError, OSError):
                 reader.recv()
+
+
+def process_and_children_cpu_seconds() -> float:
+    """User plus system CPU seconds of this process and of its children that have exited and
+    been joined (NaN without the ``resource`` module, i.e. on Windows)."""
+    try:
+        import resource
+    except ImportError:
+        return math.nan
+    total = 0.0
+    for who in (resource.RUSAGE_SELF, resource.RUSAGE_CHILDREN):
+        usage = resource.getrusage(who)
+        total += usage.ru_utime + usage.ru_stime
+    return total

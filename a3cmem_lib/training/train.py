@@ -86,6 +86,15 @@ class TrainResult:
     weight copy and its application; for a replayed segment, the updates between the
     weights it was acted with and the learner update that used it. ``None``: nothing
     measured (e.g. interrupted before any update)."""
+    updates: int | None = None
+    """Updates applied to the shared model by this call: every worker gradient and every
+    learner update of a memory layer (``memory_stats["learner_updates"]`` of them).
+    ``None``: not counted (the Ray backend)."""
+    cpu_seconds: float = float("nan")
+    """User plus system CPU seconds this call used, the parent process (with a memory layer's
+    learner) and its workers together: the compute behind ``steps_this_run``. NaN where it
+    cannot be counted (the Ray backend, the ``forkserver`` start method, Windows) and in
+    the result a periodic checkpoint passes to ``on_checkpoint`` (counted at shutdown)."""
 
     def __post_init__(self) -> None:
         self.obs_shape = (self.obs_dim,) if self.obs_shape is None else tuple(self.obs_shape)
@@ -379,6 +388,8 @@ class _Run:
             interrupted=interrupted,
             obs_shape=self.obs_shape,
             policy_lag=self.policy_lag(),
+            updates=pool.updates,
+            cpu_seconds=pool.cpu_seconds,
         )
 
     def policy_lag(self) -> dict[str, float] | None:
