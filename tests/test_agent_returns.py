@@ -35,6 +35,20 @@ def test_n_step_returns_terminated_and_truncated_together_count_as_terminated():
     np.testing.assert_allclose(returns, [1.0])
 
 
+@pytest.mark.parametrize("unread", [np.nan, np.inf, -np.inf])
+def test_n_step_returns_do_not_read_the_next_value_of_a_terminated_step(unread):
+    # G2 = 3, G1 = 2, G0 = 1 + 0.5 * 2 = 2, whatever the terminated steps' next values hold
+    returns = n_step_returns([1, 2, 3], [0, unread, unread], [F, T, T], [F, F, F], gamma=0.5)
+    np.testing.assert_array_equal(returns, [2, 2, 3])
+
+
+def test_empty_rollout_gives_empty_float32_arrays():
+    returns = n_step_returns([], [], [], [], gamma=0.9)
+    advantages = gae_advantages([], [], [], [], [], gamma=0.9, gae_lambda=0.9)
+    for result in (returns, advantages):
+        assert result.shape == (0,) and result.dtype == np.float32
+
+
 REWARDS, VALUES = [1.0, 0.0, 2.0], [0.5, 1.0, 1.5]
 
 
@@ -54,6 +68,21 @@ def test_gae_truncation_bootstraps_termination_does_not():
     # either way the new episode's A2 = 3.2 does not flow back into step 1
     np.testing.assert_allclose(truncated, [2.975, 3.5, 3.2], rtol=1e-6)
     np.testing.assert_allclose(terminated, [0.95, -1.0, 3.2], rtol=1e-6)
+
+
+@pytest.mark.parametrize("unread", [np.nan, np.inf, -np.inf])
+def test_gae_does_not_read_the_next_value_of_a_terminated_step(unread):
+    # deltas: 1.4, 0 - 1 = -1, 2 - 1.5 = 0.5 ; A0 = 1.4 + .45 * -1 = 0.95
+    next_values = [1.0, unread, unread]
+    advantages = gae_advantages(REWARDS, VALUES, next_values, [F, T, T], [F, F, F], 0.9, 0.5)
+    np.testing.assert_allclose(advantages, [0.95, -1.0, 0.5], rtol=1e-6)
+
+
+def test_gae_a_nan_in_a_later_episode_does_not_flow_backwards():
+    # step 2 starts a new episode and bootstraps from a NaN: only its own advantage is NaN
+    next_values = [1.0, 5.0, np.nan]
+    advantages = gae_advantages(REWARDS, VALUES, next_values, [F, T, F], [F, F, T], 0.9, 0.5)
+    np.testing.assert_allclose(advantages, [0.95, -1.0, np.nan], rtol=1e-6)
 
 
 rollouts = st.integers(1, 12).flatmap(

@@ -66,6 +66,37 @@ def test_terminated_step_does_not_bootstrap_nor_pass_credit_backwards() -> None:
     assert out.values.tolist() == [2.0, 1.0, 10.0]
 
 
+@pytest.mark.parametrize("unread", [math.nan, math.inf, -math.inf])
+def test_terminated_step_next_value_is_not_read(unread: float) -> None:
+    log_rhos, rewards, values, next_values = tensors(
+        [0, 0, 0], [1, 1, 1], [0, 0, 0], [0, unread, unread]
+    )
+    terminated = torch.tensor([False, True, True])
+    truncated = torch.zeros(3, dtype=torch.bool)
+    out = vtrace(log_rhos, rewards, values, next_values, terminated, truncated, gamma=1.0)
+    assert out.values.tolist() == [2.0, 1.0, 1.0]
+    assert out.advantages.tolist() == [2.0, 1.0, 1.0]
+
+
+def test_a_nan_in_a_later_episode_does_not_flow_backwards() -> None:
+    log_rhos, rewards, values, next_values = tensors([0, 0, 0], [1, 1, 1], [0, 0, 0], [0, 9, 0])
+    next_values[2] = math.nan  # step 2 is truncated and bootstraps from a NaN
+    terminated = torch.tensor([False, True, False])
+    truncated = torch.tensor([False, False, True])
+    out = vtrace(log_rhos, rewards, values, next_values, terminated, truncated, gamma=1.0)
+    assert out.values[:2].tolist() == [2.0, 1.0] and out.values[2].isnan()
+    assert out.advantages[:2].tolist() == [2.0, 1.0] and out.advantages[2].isnan()
+
+
+@pytest.mark.parametrize("shape", [(0,), (3, 0)])
+@pytest.mark.parametrize("dtype", [torch.float32, torch.float64])
+def test_empty_rollout_gives_empty_targets(shape: tuple, dtype: torch.dtype) -> None:
+    numbers, flags = torch.zeros(shape, dtype=dtype), torch.zeros(shape, dtype=torch.bool)
+    out = vtrace(numbers, numbers, numbers, numbers, flags, flags, gamma=0.9)
+    for tensor in (out.values, out.advantages, out.rhos):
+        assert tensor.shape == shape and tensor.dtype == dtype
+
+
 def test_batched_segments_match_one_at_a_time() -> None:
     rng = np.random.default_rng(0)
     batch = [rng.normal(size=(3, 5)) for _ in range(4)]

@@ -14,7 +14,8 @@ A3C; for a single step (T = 1) v_t is the one-step form V(s) + ρ (r + γ V(s') 
 
 Per-step inputs follow :mod:`a3cmem_lib.agent.returns`: ``next_values[t]`` is V of the true
 next state (the final observation when step t was truncated), a terminated step does not
-bootstrap, and nothing flows backwards across an episode end.
+bootstrap (its ``next_values`` entry is not read, so it may be NaN or inf), and nothing flows
+backwards across an episode end, not even a NaN or inf.
 
 Explained in notebooks/05_async_training_with_memory.ipynb (section "Off-policy correction").
 """
@@ -59,7 +60,7 @@ def vtrace(
         rewards: ``(..., T)`` rewards.
         values: ``(..., T)`` V(s_t) under the current critic.
         next_values: ``(..., T)`` V(s_{t+1}); ``values[..., t+1]`` inside a segment, the
-            bootstrap value at its end (ignored where ``terminated``).
+            bootstrap value at its end. Not read where ``terminated`` (may be NaN or inf).
         terminated: ``(..., T)`` bool, the episode ended in a terminal state at step t.
         truncated: ``(..., T)`` bool, the episode was cut off after step t (time limit, or
             padding after the end of a short segment).
@@ -69,7 +70,10 @@ def vtrace(
         trace_lambda: λ in [0, 1] multiplying c_t (1 in the paper's experiments).
 
     Returns:
-        :class:`VTraceTargets` with tensors of shape ``(..., T)``.
+        :class:`VTraceTargets` of tensors of shape ``(..., T)``: ``values`` and ``advantages``
+        on the device of ``values``, in the floating dtype the numeric inputs promote to;
+        ``rhos`` on the device and in the dtype of ``log_rhos``. ``T = 0`` (an empty rollout)
+        gives empty tensors of these shapes.
     """
     if not 0.0 <= gamma <= 1.0:
         raise ValueError(f"gamma must be in [0, 1], got {gamma!r}")
@@ -101,7 +105,8 @@ def vtrace(
         for tensor in (rhos, rewards, values, next_values, terminated, truncated)
     )
     clipped_rhos = np.minimum(ratio, np.asarray(rho_bar, dtype=ratio.dtype))
-    bootstrap = next_value * ~terminal
+    # Selected, not multiplied by ~terminal: 0 * nan is nan.
+    bootstrap = np.where(terminal, np.zeros((), dtype=next_value.dtype), next_value)
     deltas = clipped_rhos * (reward + gamma * bootstrap - value)
     ends = terminal | cut
     # γ c_t, zero past an episode end: how much of v_{t+1} − V(s_{t+1}) flows into step t
@@ -110,9 +115,9 @@ def vtrace(
 
     # v_t − V(s_t) = δ_t + γ c_t (v_{t+1} − V(s_{t+1})), zero past an episode end
     corrections = np.empty_like(deltas)
-    running = np.zeros_like(deltas[..., 0])
+    running = np.zeros(deltas.shape[:-1], dtype=deltas.dtype)
     for t in reversed(range(shape[-1])):
-        running = deltas[..., t] + discounts[..., t] * running
+        running = deltas[..., t] + np.where(ends[..., t], 0.0, discounts[..., t] * running)
         corrections[..., t] = running
     targets = value + corrections
 
