@@ -46,6 +46,29 @@ def test_entropy_bonus_pushes_policy_toward_uniform():
     assert logits.grad[0, 0] > 0 > logits.grad[0, 1]
 
 
+def test_masked_action_adds_zero_entropy_and_no_nan_gradient():
+    masked = torch.tensor([[0.0, -torch.inf, 1.0]], requires_grad=True)
+    unmasked = torch.tensor([[0.0, 1.0]], requires_grad=True)
+    with_mask = _loss(masked, torch.zeros(1), 1.0, 0.0, entropy_coef=1.0)
+    without = _loss(unmasked, torch.zeros(1), 1.0, 0.0, entropy_coef=1.0)
+    torch.testing.assert_close(with_mask.entropy, without.entropy, rtol=0, atol=0)
+    with_mask.total.backward()
+    without.total.backward()
+    assert masked.grad[0, 1] == 0.0
+    torch.testing.assert_close(masked.grad[:, [0, 2]], unmasked.grad, rtol=0, atol=0)
+
+
+def test_entropy_of_finite_logits_is_minus_sum_p_log_p():
+    torch.manual_seed(0)
+    logits = 10 * torch.randn(6, 4)
+    log_probs = logits.log_softmax(-1)
+    loss = actor_critic_loss(
+        logits, torch.zeros(6), torch.zeros(6, dtype=torch.int64), torch.zeros(6), torch.zeros(6)
+    )
+    expected = -(torch.ones(6) * (log_probs.exp() * log_probs).sum(-1)).mean()
+    assert torch.equal(loss.entropy, expected)
+
+
 def test_total_combines_terms_and_no_gradient_reaches_the_targets():
     model = ActorCritic(3, 4, hidden_sizes=(8,))
     torch.manual_seed(0)

@@ -27,7 +27,8 @@ class ActorCriticLoss:
     value: torch.Tensor
     """``mean_t(0.5 * (target_t - V(s_t))^2)``, in squared units of return."""
     entropy: torch.Tensor
-    """``mean_t(H[pi(. | s_t)])`` in nats; a bonus, so it enters ``total`` with a minus sign."""
+    """``mean_t(H[pi(. | s_t)])`` in nats; a bonus, so it enters ``total`` with a minus sign.
+    An action of probability 0 (logit -inf, a masked action) adds ``0 * log 0 = 0``."""
 
 
 def actor_critic_loss(
@@ -47,7 +48,9 @@ def actor_critic_loss(
     ``t_max``. Advantages and targets are treated as constants (no gradient flows into them).
 
     Args:
-        logits: ``(T, n_actions)`` policy logits for the visited states.
+        logits: ``(T, n_actions)`` policy logits for the visited states; -inf masks an action
+            (probability 0, adds 0 to the entropy and to its gradient), at least one logit per
+            row must be finite.
         values: ``(T,)`` critic outputs ``V(s_t)`` for the same states.
         actions: ``(T,)`` int64 actions taken.
         advantages: ``(T,)`` advantage estimates, e.g. from :func:`gae_advantages`.
@@ -89,7 +92,8 @@ def actor_critic_loss_from_log_probs(
 
     For a caller that needs the log-probabilities anyway (the learner's V-trace ratios), so
     that they are computed once. Same arguments as :func:`actor_critic_loss`, except
-    ``log_probs``: ``(T, n_actions)`` normalised log-probabilities ``log pi(. | s_t)``.
+    ``log_probs``: ``(T, n_actions)`` normalised log-probabilities ``log pi(. | s_t)``, -inf
+    for a masked action.
     """
     if value_coef < 0:
         raise ValueError(f"value_coef must be >= 0, got {value_coef!r}")
@@ -105,6 +109,9 @@ def actor_critic_loss_from_log_probs(
     weights = weights.detach()
     policy_loss = -(weights * taken_log_probs * advantages.detach()).mean()
     value_loss = 0.5 * (weights * (value_targets.detach() - values).pow(2)).mean()
-    entropy = -(weights * (log_probs.exp() * log_probs).sum(-1)).mean()
+    # 0 * log 0 = 0 for a masked action: select rather than multiply, as 0 * -inf is nan, in the
+    # value and in the gradient.
+    finite_log_probs = torch.where(log_probs.isneginf(), 0.0, log_probs)
+    entropy = -(weights * (log_probs.exp() * finite_log_probs).sum(-1)).mean()
     total = policy_loss + value_coef * value_loss - entropy_coef * entropy
     return ActorCriticLoss(total=total, policy=policy_loss, value=value_loss, entropy=entropy)
