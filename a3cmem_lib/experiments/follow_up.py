@@ -427,7 +427,7 @@ def evaluate_hypotheses(
     return table[[*columns, "evidence"]]
 
 
-_WORDS = {
+CLAIM_WORDS = {
     ("steps_to_threshold", "less"): "needs fewer steps to the threshold than plain A3C",
     ("steps_to_threshold", "greater"): "needs more steps to the threshold than plain A3C",
     ("steps_to_threshold_100", "less"): (
@@ -458,7 +458,7 @@ def render_follow_up(table: pd.DataFrame, alpha: float = 0.05) -> str:
         "",
     ]
     for number, row in enumerate(table.to_dict("records"), start=1):
-        claim = f"`{row['variant']}` {_WORDS[(row['measure'], row['direction'])]}"
+        claim = f"`{row['variant']}` {CLAIM_WORDS[(row['measure'], row['direction'])]}"
         where = f"on {row['env']}"
         if not tested.iloc[number - 1]:
             verdict = "**not tested** (no runs yet)"

@@ -1,0 +1,560 @@
+"""The book's answer to "when does a memory layer help A3C?", rendered from the results.
+
+:func:`render_answer` writes the answer as Markdown from the committed tables alone: the
+axes of chapter 07 (:mod:`~a3cmem_lib.experiments.axes_report`), its two follow-ups
+(:data:`~a3cmem_lib.experiments.follow_up.FOLLOW_UPS`) and what each run cost
+(:func:`compute_table`). Chapter 07 displays it and the README quotes it (``python
+tools/render_readme.py`` rewrites the README's copy; a test checks that the two agree), so
+no number in it is typed by hand.
+
+Explained in notebooks/07_when_does_memory_help.ipynb (section "The answer").
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from pathlib import Path
+
+import pandas as pd
+
+from a3cmem_lib.training import TrainConfig
+
+from .axes import BUDGETS
+from .axes_conclusions import format_number
+from .axes_report import AxisReport, axis_report, fraction_of_rates_that_solve, policy_lag_table
+from .follow_up import CLAIM_WORDS, FOLLOW_UPS, FollowUp
+from .study import RUNS_FILE
+
+FOLLOW_UP_FOLDERS = {"regime": "follow-up", "replay-pays": "follow-up-replay-pays"}
+"""Where each follow-up's results are committed, under ``results/``."""
+
+AXIS_NAMES = ("regime", "replay-ratio", "learning-rate", "asynchrony", "capacity")
+
+
+def follow_up_results(
+    root: str | Path, name: str
+) -> tuple[FollowUp, pd.DataFrame | None, pd.DataFrame | None]:
+    """``(follow_up, runs, tests)`` of follow-up ``name`` under ``root``: its committed
+    ``runs.csv`` (``None`` if absent) and :meth:`FollowUp.evaluate` of it (``None`` unless
+    every run is there)."""
+    follow_up = FOLLOW_UPS[name]
+    path = Path(root) / FOLLOW_UP_FOLDERS[name] / RUNS_FILE
+    if not path.exists():
+        return follow_up, None, None
+    runs = pd.read_csv(path)
+    missing = {job.run_id for job in follow_up.jobs()} - set(runs["run_id"])
+    return follow_up, runs, None if missing else follow_up.evaluate(runs)
+
+
+def compute_table(runs: pd.DataFrame) -> pd.DataFrame:
+    """What each variant's runs cost, per (env, variant), medians over seeds: ``env_steps``
+    (the budget, run to the end), ``updates_per_env_step`` (updates of the shared model:
+    workers' gradients and learner updates), ``learner_share`` (the learner's fraction of
+    them), ``cpu_seconds`` (parent and workers) and ``cpu_ms_per_env_step``."""
+    frame = runs.assign(
+        learner_share=runs["learner_updates"] / runs["updates"],
+        cpu_ms_per_env_step=1000 * runs["cpu_seconds"] / runs["env_steps"],
+    )
+    columns = [
+        "env_steps",
+        "updates_per_env_step",
+        "learner_share",
+        "cpu_seconds",
+        "cpu_ms_per_env_step",
+    ]
+    table = frame.groupby(["env", "variant"], sort=False)[columns].median()
+    table.insert(0, "runs", frame.groupby(["env", "variant"], sort=False).size())
+    return table.reset_index()
+
+
+def _verdict(row: dict) -> str:
+    """A tested hypothesis in a few words, with its numbers."""
+    word = "**holds**" if row["supported"] else "**not supported**"
+    return (
+        f"{word} (median {format_number(row['median'])} against "
+        f"{format_number(row['baseline_median'])}, {row['n']} seeds against "
+        f"{row['baseline_n']}; A = {row['p_superior']:.2f}, p_Holm = {row['p_holm']:.2g})"
+    )
+
+
+def _rows(tests: pd.DataFrame, variants: Sequence[str], measure: str) -> list[dict]:
+    chosen = tests[tests["variant"].isin(variants) & (tests["measure"] == measure)]
+    return chosen.to_dict("records")
+
+
+_WORSE = {
+    "steps_to_threshold": "greater",
+    "steps_to_threshold_100": "greater",
+    "final_return": "less",
+    "greedy_return": "less",
+}
+"""The direction in which a measure says the memory variant did worse than plain A3C."""
+
+
+def _replaces_bullet(reports: dict[str, AxisReport], regime: pd.DataFrame | None) -> str:
+    text = (
+        "- **Replay that replaces A3C's updates, at the defaults** (`--memory KIND`: the "
+        "workers only act and one learner makes every update from the buffer, replay ratio "
+        f"{TrainConfig().replay_ratio:g})."
+    )
+    if regime is None:
+        return text + " The regime follow-up is not complete; no conclusion yet."
+    held = regime[regime["supported"]]
+    costs = held[held["direction"] == held["measure"].map(_WORSE)]
+    text += (
+        f" Of the {len(regime)} differences the regime axis pointed at, {len(held)} held on "
+        f"seeds {_seed_span(FOLLOW_UPS['regime'].seeds)}"
+    )
+    if len(held) and len(costs) == len(held):
+        steps = costs["measure"] == "steps_to_threshold"
+        if steps.all():
+            text += (
+                f", all of them costs: on {_listing(sorted(set(costs['env'])))} "
+                f"{_listing([f'`{v}`' for v in costs['variant']])} needed more steps to the "
+                f"threshold (medians {_span(costs['median'])} against "
+                f"{_span(costs['baseline_median'])}; p_Holm ≤ "
+                f"{costs['p_holm'].max():.2g})"
+            )
+        else:
+            text += ", all of them costs: " + _listing(
+                [
+                    f"`{row['variant']}` {CLAIM_WORDS[(row['measure'], row['direction'])]} on "
+                    f"{row['env']} (p_Holm = {row['p_holm']:.2g})"
+                    for row in costs.to_dict("records")
+                ]
+            )
+    elif len(held):
+        text += ": " + _listing(
+            [
+                f"`{row['variant']}` {CLAIM_WORDS[(row['measure'], row['direction'])]} on "
+                f"{row['env']} (p_Holm = {row['p_holm']:.2g})"
+                for row in held.to_dict("records")
+            ]
+        )
+    text += "."
+    keydoor = regime[(regime["env"] == "a3cmem/KeyDoor-v0")]
+    if len(keydoor):
+        axis = reports["regime"].runs
+        plain = axis.loc[
+            (axis["env"] == "a3cmem/KeyDoor-v0") & (axis["variant"] == "none"), "steps_or_budget"
+        ].median()
+        ratios = [
+            axis.loc[
+                (axis["env"] == "a3cmem/KeyDoor-v0") & (axis["variant"] == variant),
+                "steps_or_budget",
+            ].median()
+            / plain
+            for variant in keydoor["variant"]
+        ]
+        text += (
+            " The sparse-reward signal the article predicts (KeyDoor: "
+            f"{_listing([f'`{v}`' for v in keydoor['variant']])} at "
+            f"{min(ratios):.2f}–{max(ratios):.2f} of plain A3C's median steps on seeds 0–4) "
+            f"did not hold on new seeds (smallest p_Holm {keydoor['p_holm'].min():.2g})"
+        )
+        breakout = regime[regime["env"] == "MinAtar/Breakout-v1"]
+        if len(breakout) and not breakout["supported"].any():
+            text += (
+                ", nor did the image regime's (Breakout: "
+                f"{len(breakout)} hypotheses, smallest p_Holm {breakout['p_holm'].min():.2g})"
+            )
+        text += "."
+    mountain = reports["regime"].runs
+    mountain = mountain[mountain["env"] == "MountainCar-v0"]
+    if len(mountain) and mountain["steps_to_threshold"].isna().all():
+        text += (
+            f" On MountainCar-v0 no run of any variant reached "
+            f"{format_number(mountain['threshold'].iloc[0])} in "
+            f"{format_number(BUDGETS['MountainCar-v0'])} steps."
+        )
+    return text
+
+
+def _span(values: pd.Series) -> str:
+    """``low–high`` of ``values`` as the tables print them (one number when equal)."""
+    low, high = format_number(values.min()), format_number(values.max())
+    return low if low == high else f"{low}–{high}"
+
+
+def _seed_span(seeds: Sequence[int]) -> str:
+    return f"{min(seeds)}–{max(seeds)}"
+
+
+def _replay_pays_bullets(tests: pd.DataFrame | None, follow_up: FollowUp) -> list[str]:
+    seeds = _seed_span(follow_up.seeds)
+    if tests is None:
+        return [
+            "- **High replay ratios and replay added to A3C's updates** (`--hybrid`): the "
+            f"`replay-pays` follow-up (seeds {seeds}) is not complete; no conclusion yet."
+        ]
+    high = ("fifo-ratio-8", "per-ratio-16")
+    hybrid = ("hybrid-fifo", "hybrid-mixture")
+    lines = []
+    for title, variants, what in (
+        (
+            "High replay ratios",
+            high,
+            "`fifo` at replay ratio 8 and `per` at 16, which replace A3C's updates",
+        ),
+        (
+            "Replay added to A3C's updates",
+            hybrid,
+            "`--hybrid`: the workers keep applying their own gradients and the learner "
+            "replays a 500-segment FIFO on top; `hybrid-mixture` also takes a quarter of "
+            "each batch fresh",
+        ),
+    ):
+        parts = []
+        for measure, criterion in (
+            ("steps_to_threshold", "the 20-episode threshold"),
+            ("steps_to_threshold_100", "a 100-episode mean of 475 (CartPole's own criterion)"),
+        ):
+            for row in _rows(tests, variants, measure):
+                fewer = "fewer" if row["direction"] == "less" else "more"
+                parts.append(
+                    f"`{row['variant']}` needs {fewer} steps to {criterion}: {_verdict(row)}"
+                )
+        lines.append(
+            f"- **{title}** ({what}), tested on seeds {seeds} of CartPole-v1: "
+            + "; ".join(parts)
+            + "."
+        )
+    grid = tests[tests["env"] == "a3cmem/GridWorld-v0"].to_dict("records")
+    if grid:
+        words = {
+            "final_return": "final return (actions sampled, as in training)",
+            "greedy_return": "greedy return (arg-max actions, the policy itself)",
+        }
+        parts = [f"a higher {words[row['measure']]}: {_verdict(row)}" for row in grid]
+        lines.append(
+            "- **Deterministic GridWorld, `per+dedup`** (chapter 06's one exception, "
+            f"seeds {seeds}): " + "; ".join(parts) + "."
+        )
+    return lines
+
+
+def _cost_bullet(runs: pd.DataFrame | None) -> str | None:
+    if runs is None or "cpu_seconds" not in runs:
+        return None
+    table = compute_table(runs[runs["env"] == "CartPole-v1"])
+    if table.empty:
+        return None
+    parts = [
+        f"`{row['variant']}` {row['updates_per_env_step']:.3f} updates and "
+        f"{row['cpu_ms_per_env_step']:.2f} CPU ms per env step"
+        for row in table.to_dict("records")
+    ]
+    return (
+        "- **What each costs** (CartPole-v1, medians over the follow-up's runs, each run "
+        f"to its {format_number(table['env_steps'].median())} steps): " + _listing(parts) + "."
+    )
+
+
+def _listing(items: Sequence[str]) -> str:
+    items = list(items)
+    if len(items) <= 1:
+        return "".join(items)
+    return ", ".join(items[:-1]) + " and " + items[-1]
+
+
+def _axes_bullets(reports: dict[str, AxisReport]) -> list[str]:
+    lines = []
+    if "replay-ratio" in reports:
+        runs = reports["replay-ratio"].runs
+        own = runs[runs["source"] == "replay-ratio"]
+        solved = own.groupby(["replay_ratio", "variant"], sort=True)["steps_to_threshold"]
+        counts = solved.apply(lambda s: int(s.notna().sum())).unstack()
+        seeds = int(own.groupby(["replay_ratio", "variant"]).size().min())
+        parts = [
+            f"{ratio:g}: {', '.join(f'`{v}` {counts.loc[ratio, v]}' for v in counts.columns)}"
+            for ratio in counts.index
+        ]
+        lines.append(
+            "- **Replay ratio** (how often each segment is replayed; CartPole-v1): seeds of "
+            f"{seeds} that reached the 20-episode threshold, per ratio: " + "; ".join(parts) + "."
+        )
+    if "learning-rate" in reports:
+        table = fraction_of_rates_that_solve(reports["learning-rate"].runs)
+        parts = [
+            f"`{row['variant']}` {row['rates_solved']} of {row['rates']}"
+            for row in table.to_dict("records")
+        ]
+        lines.append(
+            "- **Learning rates that solve CartPole-v1** (the A3C paper's robustness measure; "
+            "a rate solves when at least half its seeds reach the threshold): "
+            + _listing(parts)
+            + "."
+        )
+    if "asynchrony" in reports:
+        lags = policy_lag_table(reports["asynchrony"].runs)
+        plain = lags[lags["variant"] == "none"].set_index("num_workers")["lag_median"]
+        replay = lags.loc[lags["variant"] != "none", "lag_median"]
+        runs = reports["asynchrony"].runs
+        plain_runs = runs[(runs["variant"] == "none") & (runs["source"] == "asynchrony")]
+        solved = int(plain_runs["steps_to_threshold"].notna().sum())
+        lines.append(
+            f"- **Asynchrony**: plain A3C's policy lag grew from {format_number(plain.iloc[0])} "
+            f"to {format_number(plain.iloc[-1])} updates from {plain.index[0]} to "
+            f"{plain.index[-1]} workers, and {solved} of its {len(plain_runs)} runs solved; "
+            f"replayed data was {format_number(replay.min())}–{format_number(replay.max())} "
+            "updates old at every worker count."
+        )
+    if "capacity" in reports:
+        lines.append(_capacity_bullet(reports["capacity"]))
+    return lines
+
+
+def _capacity_bullet(report: AxisReport) -> str:
+    runs = report.runs[report.runs["source"] == "capacity"]
+    parts, fills = [], []
+    for env_id, in_env in runs.groupby("env", sort=False):
+        small = in_env[in_env["capacity"] <= 250]
+        cells = [
+            f"`{variant}` {int(group['steps_to_threshold'].notna().sum())} of {len(group)} "
+            f"at {capacity:,}"
+            for (capacity, variant), group in small.groupby(["capacity", "variant"])
+        ]
+        parts.append(f"{env_id}: {_listing(cells)}")
+        # one segment per t_max steps of a worker, and one more where an episode ends
+        pushed = (in_env["env_steps"] / TrainConfig().t_max + in_env["episodes"]).max()
+        never = sorted(c for c in in_env["capacity"].unique() if c > pushed)
+        fills.append(
+            f"{env_id} pushes at most about {format_number(pushed)} segments, so "
+            + (
+                f"{_listing([f'{c:,}' for c in never])} never fill"
+                if never
+                else "every buffer fills"
+            )
+        )
+    return (
+        "- **Capacity** (descriptive; seeds that reached the threshold with the two smallest "
+        "buffers): " + "; ".join(parts) + ". " + "; ".join(fills) + "."
+    )
+
+
+def render_answer(root: str | Path) -> str:
+    """The answer as Markdown, from the results under ``root`` (``results/``)."""
+    reports = {name: axis_report(root, name) for name in AXIS_NAMES}
+    reports = {name: r for name, r in reports.items() if r is not None and r.complete}
+    _, _, regime = follow_up_results(root, "regime")
+    replay_pays, pays_runs, pays_tests = follow_up_results(root, "replay-pays")
+    lines = [
+        "**When does a memory layer help A3C?** In these experiments — A3C with 2 workers on "
+        "2 CPU cores, the `TrainConfig` defaults, the budgets of `axes.BUDGETS` — it depends "
+        "on whether replay *replaces* A3C's own updates or is *added* to them. Every claim "
+        "below was tested once, one-sided, on seeds the exploration that suggested it did "
+        "not use, with the exact Mann–Whitney test and Holm's correction (chapter 07).",
+        "",
+    ]
+    if "regime" in reports:
+        lines.append(_replaces_bullet(reports, regime))
+    lines += _replay_pays_bullets(pays_tests, replay_pays)
+    cost = _cost_bullet(pays_runs) if pays_tests is not None else None
+    if cost:
+        lines.append(cost)
+    lines += _axes_bullets(reports)
+    return "\n".join(lines)
+
+
+def _cell_text(group: pd.DataFrame, *, steps: bool = True, final: bool = True) -> str:
+    """One table cell: median steps to threshold of the seeds that reached it · median final
+    return (seeds that reached it / seeds)."""
+    reached = group["steps_to_threshold"].dropna()
+    parts = []
+    if steps:
+        parts.append(format_number(reached.median()) if len(reached) else "—")
+    if final:
+        parts.append(format_number(group["final_return"].median()))
+    return " · ".join(parts) + f" ({len(reached)}/{len(group)})"
+
+
+def _markdown_table(header: Sequence[str], rows: Sequence[Sequence[str]]) -> str:
+    lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
+    lines += ["| " + " | ".join(str(cell) for cell in row) + " |" for row in rows]
+    return "\n".join(lines)
+
+
+def _swept_table(runs: pd.DataFrame, setting: str, label: str) -> str:
+    """One row per (setting value, variant): solved, final return median [IQR], median steps
+    of the solved runs, median of the runs' mean policy lag."""
+    rows = []
+    for (value, variant), group in runs.groupby([setting, "variant"], sort=True):
+        final = group["final_return"]
+        reached = group["steps_to_threshold"].dropna()
+        rows.append(
+            (
+                value,
+                variant,
+                [
+                    variant,
+                    f"{value:g}",
+                    f"{len(reached)}/{len(group)}",
+                    f"{format_number(final.median())} [{format_number(final.quantile(0.25))}, "
+                    f"{format_number(final.quantile(0.75))}]",
+                    format_number(reached.median()) if len(reached) else "—",
+                    format_number(group["policy_lag_mean"].median()),
+                ],
+            )
+        )
+    order = list(dict.fromkeys(runs["variant"]))
+    rows.sort(key=lambda row: (row[0], order.index(row[1])))
+    header = [
+        "variant",
+        label,
+        "solved",
+        "final return, median [IQR]",
+        "steps to threshold, median of the solved",
+        "policy lag, median of run means",
+    ]
+    return _markdown_table(header, [row[2] for row in rows])
+
+
+def render_tables(root: str | Path) -> str:
+    """The tables of every complete axis and follow-up as Markdown (the README's copy of
+    chapter 07's tables): "solved" is the 20-episode mean reaching the threshold."""
+    from .axes import REGIMES
+
+    sections = [_cost_overview(root)]
+    reports = {name: axis_report(root, name) for name in AXIS_NAMES}
+    if (report := reports.get("replay-ratio")) is not None and report.complete:
+        own = report.runs[report.runs["source"] == "replay-ratio"]
+        sections.append(
+            "**Replay ratio** (`results/replay-ratio/`, CartPole-v1):\n\n"
+            + _swept_table(own, "replay_ratio", "replay ratio")
+        )
+    if (report := reports.get("asynchrony")) is not None and report.complete:
+        own = report.runs[report.runs["source"] == "asynchrony"]
+        sections.append(
+            "**Asynchrony** (`results/asynchrony/`, CartPole-v1; policy lag: updates of the "
+            "shared model between the weights an experience was acted or a gradient computed "
+            "with and the update that used it):\n\n" + _swept_table(own, "num_workers", "workers")
+        )
+    if (report := reports.get("regime")) is not None and report.complete:
+        runs = report.runs
+        variants = list(dict.fromkeys(runs["variant"]))
+        rows = []
+        for env_id, in_env in runs.groupby("env", sort=False):
+            cells = [_cell_text(in_env[in_env["variant"] == v]) for v in variants]
+            threshold = format_number(in_env["threshold"].iloc[0])
+            rows.append([f"{env_id} ({REGIMES[env_id]})", threshold, *cells])
+        sections.append(
+            "**Regime** (`results/regime/`; per cell: median steps to threshold of the seeds "
+            "that reached it · median final return (seeds that reached the threshold / "
+            "seeds)):\n\n" + _markdown_table(["environment (regime)", "threshold", *variants], rows)
+        )
+    if (report := reports.get("learning-rate")) is not None and report.complete:
+        runs = report.runs[report.runs["source"] == "learning-rate"]
+        variants = list(dict.fromkeys(runs["variant"]))
+        rows = [
+            [
+                f"{rate:.3g}",
+                *(_cell_text(in_rate[in_rate["variant"] == v], steps=False) for v in variants),
+            ]
+            for rate, in_rate in runs.groupby("learning_rate", sort=True)
+        ]
+        sections.append(
+            "**Learning rate** (`results/learning-rate/`, CartPole-v1; per cell: median final "
+            "return (seeds that reached the threshold / seeds)):\n\n"
+            + _markdown_table(["learning rate", *variants], rows)
+        )
+    if (report := reports.get("capacity")) is not None and report.complete:
+        runs = report.runs[report.runs["source"] == "capacity"]
+        columns = list(dict.fromkeys(zip(runs["env"], runs["variant"], strict=True)))
+        rows = []
+        for capacity, in_capacity in runs.groupby("capacity", sort=True):
+            cells = [
+                _cell_text(
+                    in_capacity[(in_capacity["env"] == env_id) & (in_capacity["variant"] == v)]
+                )
+                for env_id, v in columns
+            ]
+            rows.append([f"{capacity:,}", *cells])
+        header = ["capacity (segments)", *(f"{env_id}, {v}" for env_id, v in columns)]
+        sections.append(
+            "**Capacity** (`results/capacity/`; per cell: median steps to threshold of the "
+            "seeds that reached it · median final return (seeds that reached the threshold / "
+            "seeds)):\n\n" + _markdown_table(header, rows)
+        )
+    for name in FOLLOW_UP_FOLDERS:
+        follow_up, runs, tests = follow_up_results(root, name)
+        if tests is None:
+            done = 0 if runs is None else len(runs)
+            sections.append(
+                f"**Follow-up `{name}`**: {done} of {len(follow_up.jobs())} runs committed; "
+                "tested once they are all there."
+            )
+            continue
+        sections.append(
+            f"**Follow-up `{name}`** (`results/{FOLLOW_UP_FOLDERS[name]}/`, seeds "
+            f"{_seed_span(follow_up.seeds)}; one-sided exact Mann–Whitney, Holm over the "
+            f"{int(tests['p_value'].notna().sum())} tested; A: probability of superiority of "
+            "the variant over plain A3C):\n\n" + follow_up_table(tests)
+        )
+    return "\n\n".join(sections)
+
+
+def _cost_overview(root: str | Path) -> str:
+    """One row per axis and follow-up: its command, runs committed, and training time (the
+    sum of its runs' wall times, one run after another on this machine)."""
+    from .axes_report import axis_progress
+
+    rows = [
+        [
+            name,
+            f"`python -m a3cmem_lib study --axis {name}`",
+            f"{row['runs']}/{row['expected']}",
+            f"{60 * row['hours']:.0f} min",
+        ]
+        for name, row in axis_progress(root).set_index("axis").iterrows()
+    ]
+    for name in FOLLOW_UP_FOLDERS:
+        follow_up, runs, _ = follow_up_results(root, name)
+        done = set() if runs is None else set(runs["run_id"])
+        jobs = {job.run_id for job in follow_up.jobs()}
+        minutes = 0.0 if runs is None else runs["wall_time"].sum() / 60
+        rows.append(
+            [
+                f"follow-up `{name}`",
+                f"`python -m a3cmem_lib study --follow-up {name}`",
+                f"{len(jobs & done)}/{len(jobs)}",
+                f"{minutes:.0f} min",
+            ]
+        )
+    header = ["study", "command (results in `results/`)", "runs committed", "training time"]
+    return _markdown_table(header, rows)
+
+
+def follow_up_table(tests: pd.DataFrame) -> str:
+    """:func:`~a3cmem_lib.experiments.follow_up.evaluate_hypotheses`'s table as Markdown, one
+    row per hypothesis, numbered from 1 as the conclusions point at them."""
+    rows = []
+    for number, row in enumerate(tests.to_dict("records"), start=1):
+        claim = CLAIM_WORDS[(row["measure"], row["direction"])].replace(" than plain A3C", "")
+        tested = not pd.isna(row["p_value"])
+        rows.append(
+            [
+                number,
+                row["env"],
+                row["variant"],
+                claim,
+                format_number(row["median"]),
+                format_number(row["baseline_median"]),
+                f"{row['p_superior']:.2f}" if tested else "—",
+                f"{row['p_value']:.2g}" if tested else "—",
+                f"{row['p_holm']:.2g}" if tested else "—",
+                ("**yes**" if row["supported"] else "no") if tested else "not tested",
+            ]
+        )
+    header = [
+        "#",
+        "environment",
+        "variant",
+        "hypothesis (vs plain A3C)",
+        "median, variant",
+        "median, plain A3C",
+        "A",
+        "p (one-sided)",
+        "p_Holm",
+        "holds?",
+    ]
+    return _markdown_table(header, rows)

@@ -1,0 +1,122 @@
+"""The README's answer and tables are rendered from the committed results, not typed."""
+
+from __future__ import annotations
+
+import importlib.util
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from a3cmem_lib.experiments import answer
+from a3cmem_lib.experiments.follow_up import REPLAY_PAYS
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def _tool():
+    spec = importlib.util.spec_from_file_location("render_readme", ROOT / "tools/render_readme.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def test_the_readme_block_is_what_the_committed_results_render() -> None:
+    tool = _tool()
+    readme = (ROOT / "README.md").read_text()
+    assert tool.updated(readme, ROOT / "results") == readme, (
+        "README.md's rendered block is out of date: run python tools/render_readme.py"
+    )
+
+
+def test_the_tool_needs_both_markers_once() -> None:
+    tool = _tool()
+    with pytest.raises(ValueError, match="each marker once"):
+        tool.updated("no markers here", ROOT / "results")
+
+
+def test_the_tool_rewrites_only_the_block(tmp_path: Path) -> None:
+    tool = _tool()
+    readme = f"before\n{tool.BEGIN}\nstale 1,234\n{tool.END}\nafter\n"
+    new = tool.updated(readme, ROOT / "results")
+    assert new.startswith(f"before\n{tool.BEGIN}\n") and new.endswith(f"{tool.END}\nafter\n")
+    assert "stale 1,234" not in new and "**When does a memory layer help A3C?**" in new
+
+
+def _fake_replay_pays(tmp_path: Path, faster: float) -> Path:
+    """results/ with the committed axes and a made-up complete replay-pays follow-up in which
+    every memory variant needs ``faster`` times plain A3C's steps."""
+    tmp_path.mkdir(exist_ok=True)
+    for path in (ROOT / "results").iterdir():
+        if path.name != answer.FOLLOW_UP_FOLDERS["replay-pays"]:
+            (tmp_path / path.name).symlink_to(path)
+    rows = []
+    for number, job in enumerate(REPLAY_PAYS.jobs()):
+        plain = job.labels["variant"] == "none"
+        steps = 50_000 + 100 * (number % 10)
+        rows.append(
+            {
+                "run_id": job.run_id,
+                **job.labels,
+                "episodes": 900,
+                "env_steps": job.config.total_steps + 10,
+                "total_steps": job.config.total_steps,
+                "wall_time": 60.0,
+                "threshold": job.threshold,
+                "final_return": 0.9 if plain else 0.92,
+                "greedy_return": 0.93,
+                "steps_to_threshold": steps * (1 if plain else faster),
+                "steps_to_threshold_100": 2 * steps * (1 if plain else faster),
+                "updates": 30_000.0 if plain else 40_000.0,
+                "learner_updates": 0.0 if plain else 10_000.0,
+                "updates_per_env_step": 0.1 if plain else 0.133,
+                "cpu_seconds": 50.0 if plain else 80.0,
+            }
+        )
+    folder = tmp_path / answer.FOLLOW_UP_FOLDERS["replay-pays"]
+    folder.mkdir()
+    pd.DataFrame(rows).to_csv(folder / "runs.csv", index=False)
+    return tmp_path
+
+
+def test_the_answer_follows_the_data(tmp_path: Path) -> None:
+    faster = answer.render_answer(_fake_replay_pays(tmp_path / "a", 0.5))
+    assert "`hybrid-fifo` needs fewer steps to the 20-episode threshold: **holds**" in faster
+    assert "`fifo-ratio-8` needs more steps to a 100-episode mean" in faster
+    assert "**not supported** (median 50,450 against 100,900" in faster
+    assert "`none` 0.100 updates and 0.17 CPU ms per env step" in faster
+    slower = answer.render_answer(_fake_replay_pays(tmp_path / "b", 2.0))
+    assert "`hybrid-fifo` needs fewer steps to the 20-episode threshold: **not supported**" in (
+        slower
+    )
+    table = answer.render_tables(tmp_path / "b")
+    assert "| 5 | CartPole-v1 | hybrid-mixture | needs fewer steps to a 100-episode mean" in table
+
+
+def test_an_incomplete_follow_up_gives_no_conclusion(tmp_path: Path) -> None:
+    root = _fake_replay_pays(tmp_path, 0.5)
+    runs_path = root / answer.FOLLOW_UP_FOLDERS["replay-pays"] / "runs.csv"
+    runs = pd.read_csv(runs_path)
+    runs.iloc[:-1].to_csv(runs_path, index=False)
+    text = answer.render_answer(root)
+    assert "is not complete; no conclusion yet" in text and "**holds**" not in text
+    assert "69/70 runs committed" not in text
+    assert "**Follow-up `replay-pays`**: 69 of 70 runs committed" in answer.render_tables(root)
+
+
+def test_compute_table_reports_updates_and_cpu_per_env_step() -> None:
+    runs = pd.DataFrame(
+        {
+            "env": "E",
+            "variant": ["none", "none", "fifo"],
+            "env_steps": [1000, 1000, 1000],
+            "updates": [100.0, 120.0, 150.0],
+            "learner_updates": [0.0, 0.0, 50.0],
+            "updates_per_env_step": [0.1, 0.12, 0.15],
+            "cpu_seconds": [2.0, 4.0, 5.0],
+        }
+    )
+    table = answer.compute_table(runs).set_index("variant")
+    assert table.loc["none", "runs"] == 2 and table.loc["none", "cpu_ms_per_env_step"] == 3.0
+    assert table.loc["fifo", "learner_share"] == pytest.approx(1 / 3)
+    assert table.loc["none", "updates_per_env_step"] == pytest.approx(0.11)
