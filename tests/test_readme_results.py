@@ -120,3 +120,15 @@ def test_compute_table_reports_updates_and_cpu_per_env_step() -> None:
     assert table.loc["none", "runs"] == 2 and table.loc["none", "cpu_ms_per_env_step"] == 3.0
     assert table.loc["fifo", "learner_share"] == pytest.approx(1 / 3)
     assert table.loc["none", "updates_per_env_step"] == pytest.approx(0.11)
+
+
+def test_who_or_what_follows_the_follow_up(tmp_path: Path) -> None:
+    faster = answer.render_who_or_what(_fake_replay_pays(tmp_path / "a", 0.5))
+    assert "Replay *added* to A3C's own updates reached the threshold in fewer" in faster
+    slower = answer.render_who_or_what(_fake_replay_pays(tmp_path / "b", 2.0))
+    assert "Replay that *replaces* them" not in slower
+    assert "does not single out who updates as the cause" in slower
+    root = _fake_replay_pays(tmp_path / "c", 0.5)
+    runs_path = root / answer.FOLLOW_UP_FOLDERS["replay-pays"] / "runs.csv"
+    pd.read_csv(runs_path).iloc[:3].to_csv(runs_path, index=False)
+    assert "not complete yet (3 of 70 runs committed)" in answer.render_who_or_what(root)

@@ -21,7 +21,13 @@ from a3cmem_lib.training import TrainConfig
 
 from .axes import BUDGETS
 from .axes_conclusions import format_number
-from .axes_report import AxisReport, axis_report, fraction_of_rates_that_solve, policy_lag_table
+from .axes_report import (
+    AxisReport,
+    axis_report,
+    fraction_of_rates_that_solve,
+    policy_lag_table,
+    read_results_table,
+)
 from .follow_up import CLAIM_WORDS, FOLLOW_UPS, FollowUp
 from .study import RUNS_FILE
 
@@ -34,14 +40,13 @@ AXIS_NAMES = ("regime", "replay-ratio", "learning-rate", "asynchrony", "capacity
 def follow_up_results(
     root: str | Path, name: str
 ) -> tuple[FollowUp, pd.DataFrame | None, pd.DataFrame | None]:
-    """``(follow_up, runs, tests)`` of follow-up ``name`` under ``root``: its committed
-    ``runs.csv`` (``None`` if absent) and :meth:`FollowUp.evaluate` of it (``None`` unless
-    every run is there)."""
+    """``(follow_up, runs, tests)`` of follow-up ``name`` under ``root`` (a folder or a URL):
+    its committed ``runs.csv`` (``None`` if absent) and :meth:`FollowUp.evaluate` of it
+    (``None`` unless every run is there)."""
     follow_up = FOLLOW_UPS[name]
-    path = Path(root) / FOLLOW_UP_FOLDERS[name] / RUNS_FILE
-    if not path.exists():
+    runs = read_results_table(root, f"{FOLLOW_UP_FOLDERS[name]}/{RUNS_FILE}")
+    if runs is None:
         return follow_up, None, None
-    runs = pd.read_csv(path)
     missing = {job.run_id for job in follow_up.jobs()} - set(runs["run_id"])
     return follow_up, runs, None if missing else follow_up.evaluate(runs)
 
@@ -233,7 +238,9 @@ def _replay_pays_bullets(tests: pd.DataFrame | None, follow_up: FollowUp) -> lis
     return lines
 
 
-def _cost_bullet(runs: pd.DataFrame | None) -> str | None:
+def render_cost(runs: pd.DataFrame | None) -> str | None:
+    """The cost bullet of the answer: updates and CPU milliseconds per env step of each
+    variant on CartPole-v1 (``None`` without runs that recorded them)."""
     if runs is None or "cpu_seconds" not in runs:
         return None
     table = compute_table(runs[runs["env"] == "CartPole-v1"])
@@ -349,7 +356,7 @@ def render_answer(root: str | Path) -> str:
     if "regime" in reports:
         lines.append(_replaces_bullet(reports, regime))
     lines += _replay_pays_bullets(pays_tests, replay_pays)
-    cost = _cost_bullet(pays_runs) if pays_tests is not None else None
+    cost = render_cost(pays_runs) if pays_tests is not None else None
     if cost:
         lines.append(cost)
     lines += _axes_bullets(reports)
@@ -558,3 +565,56 @@ def follow_up_table(tests: pd.DataFrame) -> str:
         "holds?",
     ]
     return _markdown_table(header, rows)
+
+
+REPLACING = ("fifo-ratio-8", "per-ratio-16")
+"""The ``replay-pays`` variants whose learner replaces A3C's updates."""
+ADDING = ("hybrid-fifo", "hybrid-mixture")
+"""The ``replay-pays`` variants whose learner adds to A3C's updates (``--hybrid``)."""
+
+
+def render_who_or_what(root: str | Path) -> str:
+    """Chapter 06's open question — does a memory layer's effect come from *who* updates
+    (one learner instead of the Hogwild workers) or from *what data* (replayed segments)? —
+    answered as far as the ``replay-pays`` follow-up under ``root`` allows, as Markdown."""
+    follow_up, runs, tests = follow_up_results(root, "replay-pays")
+    if tests is None:
+        done = 0 if runs is None else len(runs)
+        return (
+            "Chapter 07's `replay-pays` follow-up separates the two: it is not complete yet "
+            f"({done} of {len(follow_up.jobs())} runs committed), so this stays open."
+        )
+    steps = tests["measure"].isin(["steps_to_threshold", "steps_to_threshold_100"])
+    held = tests["supported"] & steps
+    added = (held & (tests["direction"] == "less") & tests["variant"].isin(ADDING)).any()
+    replaced_slower = held & (tests["direction"] == "greater") & tests["variant"].isin(REPLACING)
+    replaced_slower = (replaced_slower & (tests["measure"] == "steps_to_threshold_100")).any()
+    rows = [
+        f"`{row['variant']}` {CLAIM_WORDS[(row['measure'], row['direction'])]}: {_verdict(row)}"
+        for row in tests[steps].to_dict("records")
+    ]
+    if added and replaced_slower:
+        verdict = (
+            "Replay *added* to A3C's own updates reached the threshold in fewer environment "
+            "steps, while replay that *replaces* them needed more to CartPole's 100-episode "
+            "criterion: on this evidence the cost chapter 06 measured comes with giving up the "
+            "workers' on-policy updates, not with replayed data as such."
+        )
+    elif added:
+        verdict = (
+            "Replay *added* to A3C's own updates reached the threshold in fewer environment "
+            "steps; for replay that *replaces* them no difference under CartPole's 100-episode "
+            "criterion was established. The evidence points at who updates, without ruling "
+            "out the data."
+        )
+    else:
+        verdict = (
+            "Adding replay to A3C's own updates did not reach the threshold in fewer "
+            "environment steps on these seeds, so the follow-up does not single out who "
+            "updates as the cause."
+        )
+    return (
+        "Chapter 07's `replay-pays` follow-up separates the two on CartPole-v1 (seeds "
+        f"{_seed_span(follow_up.seeds)}, hypotheses written down before the runs): "
+        f"{'; '.join(rows)}. {verdict}"
+    )

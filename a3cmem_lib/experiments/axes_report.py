@@ -89,7 +89,13 @@ def _axis(name: str) -> Axis:
 def read_runs(root: str | Path, name: str) -> pd.DataFrame | None:
     """``<root>/<name>/runs.csv`` (``root`` a folder or a URL), ``None`` if there is none."""
     _axis(name)
-    location = f"{str(root).rstrip('/')}/{name}/{RUNS_FILE}"
+    return read_results_table(root, f"{name}/{RUNS_FILE}")
+
+
+def read_results_table(root: str | Path, relative: str) -> pd.DataFrame | None:
+    """The CSV file ``<root>/<relative>`` (``root`` a folder or a URL), ``None`` if there is
+    none (not committed yet)."""
+    location = f"{str(root).rstrip('/')}/{relative}"
     if location.startswith(("https://", "http://")):
         try:
             return pd.read_csv(location)

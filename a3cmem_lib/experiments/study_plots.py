@@ -100,6 +100,31 @@ def plot_steps_to_threshold(runs: pd.DataFrame) -> Figure:
     return figure
 
 
+def plot_steps_against_cpu(
+    runs: pd.DataFrame, column: str = "steps_to_threshold_100", env_id: str = "CartPole-v1"
+) -> Figure:
+    """The price of sample efficiency: each run's env steps to its threshold (``column``)
+    against the CPU seconds it took to get there, one point per run of ``env_id``, one colour
+    per variant, runs that never got there left out.
+
+    CPU seconds to the threshold are estimated as ``cpu_seconds * steps / env_steps`` (the
+    run's CPU rate taken as constant; the runs go on to their budget).
+    """
+    rows = runs[(runs["env"] == env_id) & runs[column].notna()]
+    figure = Figure(figsize=(6.4, 4.2), layout="constrained")
+    axis = figure.subplots()
+    for variant, group in rows.groupby("variant", sort=False):
+        cpu = group["cpu_seconds"] * group[column] / group["env_steps"]
+        axis.scatter(group[column], cpu, s=22, label=variant, color=COLORS.get(variant))
+    axis.set(
+        xlabel=f"environment steps to the threshold ({column})",
+        ylabel="CPU seconds to get there (parent and workers)",
+        title=f"{env_id}: env steps against CPU seconds, one point per run",
+    )
+    axis.legend(fontsize="small")
+    return figure
+
+
 def write_figures(results: str | Path, episodes_file: str = EPISODES_FILE) -> list[Path]:
     """Draw the three study figures from the CSV files in ``results``; return their paths."""
     results = Path(results)
