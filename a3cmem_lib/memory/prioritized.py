@@ -31,9 +31,14 @@ class PrioritizedReplayBuffer(FIFOBuffer):
     segments, so a batch can never run out of items with non-zero priority).
 
     Importance-sampling weights correct the bias of non-uniform sampling (Schaul et al.,
-    2016, section 3.4): ``w_i = (N · P(i))^(-β) / max_k w_k``, with N the number of stored
-    items. The largest possible weight belongs to the item of smallest priority, so
-    ``w_i = (p_i^α / p_min^α)^(-β)`` and every weight lies in (0, 1].
+    2016, section 3.4): ``w_i = (N · P(i))^(-β)``, with N the number of stored items,
+    normalised "by 1/max_i w_i" so that they only scale updates down. The paper does not say
+    whether that maximum runs over the sampled batch or over the whole memory; this library
+    chooses the whole memory, as OpenAI baselines does (through the smallest stored priority):
+    ``w_i = (N · P(i))^(-β) / max_k (N · P(k))^(-β)``, k over the stored items. The largest
+    weight belongs to the item of smallest priority, so ``w_i = (p_i^α / p_min^α)^(-β)``;
+    every weight lies in (0, 1], and an item's weight does not depend on which other items
+    share its batch. (Dividing by the largest weight *in the batch* is the other reading.)
 
     Args:
         capacity: maximum number of items, ``>= 1``; the oldest is overwritten first.
@@ -86,8 +91,11 @@ class PrioritizedReplayBuffer(FIFOBuffer):
 
     # -- adding items ----------------------------------------------------------------------
     def push(self, item: Any, priority: float | None = None) -> int:
-        """Store one item with ``priority`` (finite, >= 0); ``None`` means the largest
-        priority seen so far (1.0 at first), so a new item is sampled at least once soon.
+        """Store one item with ``priority`` (finite, >= 0); ``None`` means
+        :attr:`max_priority`, the largest priority given so far (1.0 at first). No stored
+        item has a larger priority, so this maximises the new item's probability of being
+        drawn (equal to that of any item with the same priority), no more: sampling is
+        random, and nothing guarantees that the item is drawn before it is overwritten.
 
         ``item`` is one record, or :class:`~a3cmem_lib.memory.StoredItems` from
         :meth:`as_stored`."""
