@@ -241,7 +241,7 @@ NOT_COMPUTED = {
     "01_a3c_basics": {"500,000"},  # TrainConfig's default budget, for the opt-in full run
     "02_fifo_buffer": {"0.01"},  # a conventional significance level
     "03_prioritized_replay": {"5,000"},  # the exercise check's number of draws
-    "04_deduplication": {"2407.17032"},  # an arXiv id
+    "04_deduplication": {"2407.17032", "1903.03176"},  # arXiv ids
     "05_async_training_with_memory": {"4.1", "0.01", "5.5", "7.3"},  # sections, a level
     "06_stability_study": {"2.5", "97.5", "0.25", "0.75", "1806.08295", "2407.17032"},
 }
