@@ -47,7 +47,7 @@ VARIANTS: dict[str, dict[str, Any]] = {
 }
 """The variants a study compares: a name and the :class:`TrainConfig` fields it sets. The
 first five are the values of ``TrainConfig.memory`` (``none`` is plain A3C); ``mixture`` is
-the LASER-style memory layer (Schmitt et al., 2019): uniform replay, and a quarter of every
+the LASER-style memory layer (Schmitt et al., 2020): uniform replay, and a quarter of every
 learner batch is segments just received (see ``TrainConfig.fresh_fraction``)."""
 
 RUN_COLUMNS = (

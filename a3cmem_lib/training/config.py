@@ -134,7 +134,7 @@ class TrainConfig:
     """Segments the learner samples per segment pushed (> 0): each experience is replayed
     this many times on average, i.e. ``replay_ratio / batch_size`` updates per segment."""
     fresh_fraction: float = 0.0
-    """LASER-style mixture (Schmitt et al., 2019), in [0, 1]: the share of every learner
+    """LASER-style mixture (Schmitt et al., 2020), in [0, 1]: the share of every learner
     batch taken from segments received since the last update and not trained on yet (up
     to ``round(fresh_fraction * batch_size)`` of the most recent ones; the rest of the batch
     is sampled from the buffer). Every segment is stored in the buffer too, so one not taken
