@@ -311,3 +311,79 @@ def test_a_bad_alpha_is_refused(alpha: float) -> None:
     runs = _runs({"none": [1.0, 2, 3], "fifo": [0.0, 0, 0]}, "final_return")
     with pytest.raises(ValueError, match="alpha must be in"):
         evaluate_hypotheses(runs, [_hypothesis("fifo", "final_return", "less")], alpha=alpha)
+
+
+def test_replay_pays_evidence_quotes_the_committed_data() -> None:
+    """Each replay-pays hypothesis's evidence is the record of what led to it: its numbers are
+    recomputed from results/ and bench/results/replay_pays.json."""
+    import json
+
+    from a3cmem_lib.experiments.axes_conclusions import format_number
+    from a3cmem_lib.experiments.study import first_solved_episode
+    from a3cmem_lib.experiments.study_stats import probability_of_superiority, rank_sum_test
+
+    root = Path(__file__).resolve().parents[1]
+    evidence = [h.evidence for h in REPLAY_PAYS.hypotheses]
+
+    def steps(folder: str, variant: str, **setting: float) -> pd.Series:
+        runs = pd.read_csv(root / "results" / folder / RUNS_FILE)
+        chosen = (runs["env"] == "CartPole-v1") & (runs["variant"] == variant)
+        for column, value in setting.items():
+            chosen &= runs[column] == value
+        runs = runs[chosen]
+        return runs["steps_to_threshold"].fillna(runs["total_steps"].astype(float))
+
+    plain = steps("regime", "none")
+    for number, (variant, ratio) in enumerate((("fifo", 8.0), ("per", 16.0))):
+        values = steps("replay-ratio", variant, replay_ratio=ratio)
+        assert f"median {format_number(values.median())} steps" in evidence[number]
+        assert f"plain A3C's {format_number(plain.median())}" in evidence[number]
+        assert f"A = {probability_of_superiority(values, plain):.2f}" in evidence[number]
+        assert f"exact p = {rank_sum_test(values, plain):.2g}" in evidence[number]
+
+    def steps_100(path: str, variant: str, **setting: float) -> pd.Series:
+        episodes = pd.read_csv(root / "results" / path)
+        chosen = (episodes["env"] == "CartPole-v1") & (episodes["variant"] == variant)
+        for column, value in setting.items():
+            chosen &= episodes[column] == value
+        result = {}
+        for seed, run in episodes[chosen].groupby("seed"):
+            first = first_solved_episode(run["return"].to_numpy(), 475.0, 100)
+            result[seed] = 150_000.0 if first is None else float(run["env_step"].iloc[first])
+        return pd.Series(result)
+
+    plain_100 = steps_100("regime/episodes.csv.gz", "none")
+    for number, (variant, ratio) in ((2, ("fifo", 8.0)), (3, ("per", 16.0))):
+        values = steps_100("replay-ratio/episodes.csv.gz", variant, replay_ratio=ratio)
+        assert format_number(values.median()) in evidence[number]
+        assert f"plain A3C's {format_number(plain_100.median())}" in evidence[number]
+        assert f"A = {probability_of_superiority(values, plain_100):.2f}" in evidence[number]
+        assert f"exact p = {rank_sum_test(values, plain_100):.2g}" in evidence[number]
+    unsolved = int(
+        (steps_100("replay-ratio/episodes.csv.gz", "fifo", replay_ratio=8.0) >= 150_000).sum()
+    )
+    assert f"{unsolved} of 5 runs never reached 475" in evidence[2]
+
+    bench = json.loads((root / "bench/results/replay_pays.json").read_text())
+
+    def bench_median(phase: str, name: str) -> float:
+        return float(np.median([trial["steps"] for trial in bench[phase][name].values()]))
+
+    hybrid = [
+        trial["steps"] for trial in bench["report"]["hybrid mixture 1/4, capacity 500"].values()
+    ]
+    report_plain = [trial["steps"] for trial in bench["report"]["plain A3C"].values()]
+    assert f"median {format_number(np.median(hybrid))} vs plain A3C's " in evidence[4]
+    assert format_number(np.median(report_plain)) in evidence[4]
+    assert f"one-sided p = {rank_sum_test(hybrid, report_plain, 'less'):.1g}" in evidence[4]
+    assert format_number(bench_median("tune", "hybrid fifo, capacity 500")) in evidence[5]
+    assert format_number(bench_median("tune", "plain A3C")) in evidence[5]
+    assert format_number(bench_median("tune", "fifo, replay ratio 8")) in evidence[2]
+
+    follow = pd.read_csv(root / "results/follow-up" / RUNS_FILE)
+    grid = follow[follow["env"] == "a3cmem/GridWorld-v0"]
+    values = grid.loc[grid["variant"] == "per+dedup", "final_return"]
+    reference = grid.loc[grid["variant"] == "none", "final_return"]
+    assert f"median {values.median():.4f} vs plain A3C's {reference.median():.4f}" in evidence[8]
+    assert f"A = {probability_of_superiority(values, reference):.2f}" in evidence[8]
+    assert f"p = {rank_sum_test(values, reference, 'greater'):.2g}" in evidence[8]
