@@ -3,7 +3,7 @@
 optimizer and, with a memory, the memory layer. :mod:`a3cmem_lib.distributed.ray_train`
 makes them Ray actors and passes the batches between them.
 
-Explained in notebooks/08_scaling_out.ipynb (section "The actors").
+Explained in notebooks/08_scaling_out.ipynb (section "The architecture").
 """
 
 from __future__ import annotations

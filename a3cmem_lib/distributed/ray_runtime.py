@@ -1,6 +1,7 @@
 """Ray, imported only when a Ray backend is asked for, started or joined once per process.
 
-Explained in notebooks/08_scaling_out.ipynb (section "Starting Ray, or joining a cluster").
+Explained in notebooks/08_scaling_out.ipynb (sections "Calling it twice, and what is left
+running" and "Pointing it at a cluster").
 """
 
 from __future__ import annotations

@@ -60,7 +60,8 @@ class TrainResult:
     total_episodes: int
     """Episodes finished by all workers, including those before a resumed checkpoint."""
     wall_time: float
-    """Seconds from starting the workers to their shutdown."""
+    """Seconds from starting the workers to their shutdown (local backend); on the Ray
+    backend from creating the actors to the last batch's report, actor start-up included."""
     optimizer_state: dict[str, Any]
     """The shared optimizer's ``state_dict()``, copied out of shared memory."""
     obs_dim: int
