@@ -37,7 +37,7 @@ def _shared_zeros(parameter: torch.Tensor) -> torch.Tensor:
     return torch.zeros_like(parameter, memory_format=torch.preserve_format).share_memory_()
 
 
-class _SharedOptimizer:
+class SharedOptimizer:
     """What :class:`SharedAdam` and :class:`SharedRMSprop` have in common: parameter groups,
     per-parameter state in shared memory, ``zero_grad`` and the state dict. A subclass defines
     its options (:meth:`_check`), its state (:meth:`_new_state`) and the update (:meth:`_update`).
@@ -167,7 +167,7 @@ class _SharedOptimizer:
         return known
 
 
-class SharedAdam(_SharedOptimizer):
+class SharedAdam(SharedOptimizer):
     """Adam (Kingma & Ba, 2015, Algorithm 1) with its state in shared memory, equal step for
     step to :class:`torch.optim.Adam` with the same options.
 
@@ -296,7 +296,7 @@ class SharedAdam(_SharedOptimizer):
         torch._foreach_addcdiv_(params, exp_avgs, denominators, step_sizes)
 
 
-class SharedRMSprop(_SharedOptimizer):
+class SharedRMSprop(SharedOptimizer):
     """RMSProp (Tieleman & Hinton, 2012) with its state in shared memory: the paper's "shared
     RMSProp", one ``square_avg`` for all workers. Equal step for step to
     :class:`torch.optim.RMSprop` with the same options.

@@ -18,6 +18,7 @@ import torch.nn.functional as F
 
 from a3cmem_lib.agent.losses import actor_critic_loss_from_log_probs
 from a3cmem_lib.agent.model import ActorCriticModel
+from a3cmem_lib.agent.shared_optim import SharedOptimizer
 from a3cmem_lib.agent.vtrace import VTraceTargets, vtrace
 from a3cmem_lib.training.config import TrainConfig
 from a3cmem_lib.training.segments import Segment, segment_priority
@@ -69,7 +70,7 @@ class Learner:
     def __init__(
         self,
         model: ActorCriticModel,
-        optimizer: torch.optim.Optimizer,
+        optimizer: SharedOptimizer,
         *,
         gamma: float,
         rho_bar: float = 1.0,
@@ -92,7 +93,7 @@ class Learner:
 
     @classmethod
     def from_config(
-        cls, config: TrainConfig, model: ActorCriticModel, optimizer: torch.optim.Optimizer
+        cls, config: TrainConfig, model: ActorCriticModel, optimizer: SharedOptimizer
     ) -> Learner:
         """A learner with the hyperparameters of ``config``."""
         return cls(

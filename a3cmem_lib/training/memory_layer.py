@@ -17,9 +17,9 @@ from collections import deque
 from collections.abc import Hashable
 
 import numpy as np
-import torch
 
 from a3cmem_lib.agent.model import ActorCriticModel
+from a3cmem_lib.agent.shared_optim import SharedOptimizer
 from a3cmem_lib.memory import (
     DedupBuffer,
     FIFOBuffer,
@@ -119,7 +119,7 @@ class MemoryLayer:
         self,
         config: TrainConfig,
         model: ActorCriticModel,
-        optimizer: torch.optim.Optimizer,
+        optimizer: SharedOptimizer,
         versions: StepCounter | None = None,
     ) -> None:
         if config.memory == "none":

@@ -13,10 +13,10 @@ from collections.abc import Iterator
 from multiprocessing.connection import Connection, wait
 from multiprocessing.process import BaseProcess
 
-import torch
 import torch.multiprocessing as mp
 
 from a3cmem_lib.agent.model import ActorCriticModel
+from a3cmem_lib.agent.shared_optim import SharedOptimizer
 from a3cmem_lib.training.config import TrainConfig
 from a3cmem_lib.training.errors import WorkerError
 from a3cmem_lib.training.schedules import StepCounter
@@ -44,7 +44,7 @@ class WorkerPool:
         self,
         config: TrainConfig,
         shared_model: ActorCriticModel,
-        optimizer: torch.optim.Optimizer,
+        optimizer: SharedOptimizer,
         start_step: int = 0,
     ) -> None:
         self.context = mp.get_context(config.start_method)

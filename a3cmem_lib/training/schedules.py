@@ -12,8 +12,7 @@ from __future__ import annotations
 import multiprocessing
 from typing import Any
 
-import torch
-
+from a3cmem_lib.agent.shared_optim import SharedOptimizer
 from a3cmem_lib.memory import anneal_beta
 from a3cmem_lib.training.config import TrainConfig
 
@@ -41,7 +40,7 @@ class Schedule:
             return self.initial_learning_rate
         return self.initial_learning_rate * max(0.0, 1.0 - step / self.total_steps)
 
-    def set_learning_rate(self, optimizer: torch.optim.Optimizer, step: int) -> None:
+    def set_learning_rate(self, optimizer: SharedOptimizer, step: int) -> None:
         """Write :meth:`learning_rate` at ``step`` into every parameter group of ``optimizer``."""
         rate = self.learning_rate(step)
         for group in optimizer.param_groups:

@@ -24,6 +24,7 @@ import torch
 
 from a3cmem_lib.agent.acting import NumpyPolicy
 from a3cmem_lib.agent.model import ActorCriticModel
+from a3cmem_lib.agent.shared_optim import SharedOptimizer
 from a3cmem_lib.envs import make_env, space_shapes
 from a3cmem_lib.training.config import TrainConfig
 from a3cmem_lib.training.lifeline import exit_with_parent
@@ -56,7 +57,7 @@ class WorkerContext:
     """The run's configuration."""
     shared_model: ActorCriticModel
     """The global model; its parameters live in shared memory."""
-    optimizer: torch.optim.Optimizer
+    optimizer: SharedOptimizer
     """The shared optimizer over ``shared_model``'s parameters (state in shared memory)."""
     steps: StepCounter
     """Environment steps of all workers together."""
@@ -183,7 +184,7 @@ def hogwild_step(
     loss: torch.Tensor,
     local_model: torch.nn.Module,
     shared_model: torch.nn.Module,
-    optimizer: torch.optim.Optimizer,
+    optimizer: SharedOptimizer,
     max_grad_norm: float,
 ) -> None:
     """Back-propagate ``loss`` in the local model, clip, and step the shared optimizer.
