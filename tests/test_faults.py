@@ -72,9 +72,18 @@ def children(pid: int) -> dict[int, str]:
 
 
 def workers_of(pid: int) -> set[int]:
-    """The A3C workers among ``pid``'s children (multiprocessing's resource tracker, a helper
-    started by spawn, is not one)."""
-    return {child for child, command in children(pid).items() if "resource_tracker" not in command}
+    """The A3C workers of the process ``pid``: its children, except multiprocessing's
+    resource tracker (a helper started by spawn and forkserver); under forkserver the
+    workers are the children of the fork server, itself a child of ``pid``."""
+    workers = set()
+    for child, command in children(pid).items():
+        if "resource_tracker" in command:
+            continue
+        if "multiprocessing.forkserver" in command:
+            workers |= set(children(child))
+        else:
+            workers.add(child)
+    return workers
 
 
 def running(pids: set[int]) -> set[int]:
@@ -193,7 +202,14 @@ def assert_complete_files(out: Path) -> int:
 
 MODES = pytest.mark.parametrize(
     "start_method, memory",
-    [("spawn", "none"), ("spawn", "fifo"), ("fork", "none"), ("fork", "fifo")],
+    [
+        ("spawn", "none"),
+        ("spawn", "fifo"),
+        ("fork", "none"),
+        ("fork", "fifo"),
+        ("forkserver", "none"),
+        ("forkserver", "fifo"),
+    ],
 )
 
 
@@ -217,12 +233,13 @@ def test_sigkill_of_the_cli_alone_stops_its_workers_and_keeps_the_last_checkpoin
 
 @pytest.mark.parametrize(
     "start_method, memory, resume",
-    # Resuming costs a run: two cover both start methods and both kinds of checkpoint.
+    # Resuming costs a run: three cover every start method and both kinds of checkpoint.
     [
         ("spawn", "none", False),
         ("spawn", "fifo", True),
         ("fork", "none", True),
         ("fork", "fifo", False),
+        ("forkserver", "fifo", True),
     ],
 )
 def test_sigterm_of_the_cli_alone_saves_the_run_and_prints_how_to_resume(
@@ -275,7 +292,7 @@ def test_ctrl_c_in_the_terminal_saves_the_run(start_cli):
     assert_complete_files(run.out)
 
 
-@pytest.mark.parametrize("start_method", ["spawn", "fork"])
+@pytest.mark.parametrize("start_method", ["spawn", "fork", "forkserver"])
 def test_sigterm_to_the_whole_group_stops_workers_cleanly(start_cli, start_method):
     """What systemd or Slurm do: SIGTERM to every process of the group. Workers finish their
     rollout and report instead of dying, so the run is saved, not reported as a crash."""
@@ -451,3 +468,37 @@ def test_a_failing_csv_or_plot_write_leaves_the_previous_file(
         "episodes.csv",
         "learning_curve.png",
     ]  # and no temporary file left
+
+
+# -- the lifeline of a worker started by the fork server ---------------------------------------
+
+
+def test_a_worker_of_the_fork_server_exits_when_the_training_process_dies() -> None:
+    """Under forkserver the worker's parent is the fork server: it watches the training
+    process itself, and a killed training process (a zombie until reaped) ends it."""
+    training = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(600)"])
+    watcher = subprocess.Popen(
+        [
+            sys.executable,
+            "-c",
+            "import time; from a3cmem_lib.training.lifeline import exit_with_parent; "
+            f"exit_with_parent({training.pid}, direct=False); time.sleep(600)",
+        ]
+    )
+    try:
+        time.sleep(2.0)  # imported and watching
+        assert watcher.poll() is None, "the watcher exited while the training process ran"
+        os.kill(training.pid, signal.SIGKILL)  # left a zombie: this test does not reap it yet
+        assert watcher.wait(timeout=VANISH_SECONDS) == 1
+    finally:
+        for process in (training, watcher):
+            if process.poll() is None:
+                process.kill()
+            process.wait()
+
+
+def test_an_indirect_lifeline_needs_the_training_process() -> None:
+    from a3cmem_lib.training.lifeline import exit_with_parent
+
+    with pytest.raises(ValueError, match="parent_pid must be given"):
+        exit_with_parent(None, direct=False)

@@ -123,7 +123,8 @@ class WorkerPool:
             connection=writer,
             start_time=self.start_time,
             seed_offset=self.start_step,
-            parent_pid=None if start_method == "forkserver" else os.getpid(),
+            parent_pid=os.getpid(),
+            started_by_fork_server=start_method == "forkserver",
             # A forked child inherits every descriptor: the reading ends of all pipes.
             inherited_fds=tuple(r.fileno() for r in self.readers) if start_method == "fork" else (),
         )

@@ -72,7 +72,10 @@ class WorkerContext:
     seed_offset: int = 0
     """Added to the worker's seed: the global step of the checkpoint a run resumes from."""
     parent_pid: int | None = None
-    """The process that started this one (``None`` under ``forkserver``)."""
+    """The training process, which started this one (directly, or through the fork server
+    under ``forkserver``)."""
+    started_by_fork_server: bool = False
+    """Whether the direct parent is the fork server (``forkserver``), not ``parent_pid``."""
     inherited_fds: tuple[int, ...] = ()
     """Under ``fork``: descriptors of earlier workers' pipes this process inherited, closed
     at start so that a worker never holds another worker's pipe."""
@@ -93,7 +96,7 @@ def worker_main(context: WorkerContext) -> None:
     # SIGTERM to the whole group (systemd, Slurm): finish the rollout, report, exit cleanly,
     # so that the parent sees a worker that is done rather than one that died.
     signal.signal(signal.SIGTERM, lambda signum, frame: TERMINATED.set())
-    exit_with_parent(context.parent_pid)
+    exit_with_parent(context.parent_pid, direct=not context.started_by_fork_server)
     for fd in context.inherited_fds:
         with contextlib.suppress(OSError):
             os.close(fd)
