@@ -9,7 +9,8 @@ import pandas as pd
 import pytest
 
 from a3cmem_lib.experiments import answer
-from a3cmem_lib.experiments.follow_up import REPLAY_PAYS
+from a3cmem_lib.experiments.follow_up import FOLLOW_UP_FOLDERS, REPLAY_PAYS
+from a3cmem_lib.experiments.results_tables import render_tables
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -48,7 +49,7 @@ def _fake_replay_pays(tmp_path: Path, faster: float) -> Path:
     every memory variant needs ``faster`` times plain A3C's steps."""
     tmp_path.mkdir(exist_ok=True)
     for path in (ROOT / "results").iterdir():
-        if path.name != answer.FOLLOW_UP_FOLDERS["replay-pays"]:
+        if path.name != FOLLOW_UP_FOLDERS["replay-pays"]:
             (tmp_path / path.name).symlink_to(path)
     rows = []
     for number, job in enumerate(REPLAY_PAYS.jobs()):
@@ -73,7 +74,7 @@ def _fake_replay_pays(tmp_path: Path, faster: float) -> Path:
                 "cpu_seconds": 50.0 if plain else 80.0,
             }
         )
-    folder = tmp_path / answer.FOLLOW_UP_FOLDERS["replay-pays"]
+    folder = tmp_path / FOLLOW_UP_FOLDERS["replay-pays"]
     folder.mkdir()
     pd.DataFrame(rows).to_csv(folder / "runs.csv", index=False)
     return tmp_path
@@ -89,19 +90,19 @@ def test_the_answer_follows_the_data(tmp_path: Path) -> None:
     assert "`hybrid-fifo` needs fewer steps to the 20-episode threshold: **not supported**" in (
         slower
     )
-    table = answer.render_tables(tmp_path / "b")
+    table = render_tables(tmp_path / "b")
     assert "| 5 | CartPole-v1 | hybrid-mixture | needs fewer steps to a 100-episode mean" in table
 
 
 def test_an_incomplete_follow_up_gives_no_conclusion(tmp_path: Path) -> None:
     root = _fake_replay_pays(tmp_path, 0.5)
-    runs_path = root / answer.FOLLOW_UP_FOLDERS["replay-pays"] / "runs.csv"
+    runs_path = root / FOLLOW_UP_FOLDERS["replay-pays"] / "runs.csv"
     runs = pd.read_csv(runs_path)
     runs.iloc[:-1].to_csv(runs_path, index=False)
     text = answer.render_answer(root)
     assert "is not complete; no conclusion yet" in text and "**holds**" not in text
     assert "69/70 runs committed" not in text
-    assert "**Follow-up `replay-pays`**: 69 of 70 runs committed" in answer.render_tables(root)
+    assert "**Follow-up `replay-pays`**: 69 of 70 runs committed" in render_tables(root)
 
 
 def test_compute_table_reports_updates_and_cpu_per_env_step() -> None:
@@ -129,6 +130,6 @@ def test_who_or_what_follows_the_follow_up(tmp_path: Path) -> None:
     assert "Replay that *replaces* them" not in slower
     assert "does not single out who updates as the cause" in slower
     root = _fake_replay_pays(tmp_path / "c", 0.5)
-    runs_path = root / answer.FOLLOW_UP_FOLDERS["replay-pays"] / "runs.csv"
+    runs_path = root / FOLLOW_UP_FOLDERS["replay-pays"] / "runs.csv"
     pd.read_csv(runs_path).iloc[:3].to_csv(runs_path, index=False)
     assert "not complete yet (3 of 70 runs committed)" in answer.render_who_or_what(root)

@@ -4,7 +4,7 @@
     python tools/render_readme.py --check   # exit 1 if the README's block is out of date
 
 The README quotes the answer of :func:`a3cmem_lib.experiments.answer.render_answer` and the
-tables of :func:`~a3cmem_lib.experiments.answer.render_tables` between the lines
+tables of :func:`~a3cmem_lib.experiments.results_tables.render_tables` between the lines
 :data:`BEGIN` and :data:`END`; ``tests/test_readme_results.py`` fails while they differ from
 what the committed results render, so no number there is typed by hand.
 """
@@ -15,7 +15,8 @@ import argparse
 import sys
 from pathlib import Path
 
-from a3cmem_lib.experiments.answer import render_answer, render_tables
+from a3cmem_lib.experiments.answer import render_answer
+from a3cmem_lib.experiments.results_tables import render_tables
 
 ROOT = Path(__file__).resolve().parent.parent
 BEGIN = "<!-- rendered by tools/render_readme.py from results/: do not edit by hand -->"

@@ -20,36 +20,15 @@ import pandas as pd
 
 from a3cmem_lib.training import TrainConfig
 
-from .axes import BUDGETS
-from .axes_conclusions import format_number
+from .axes import AXES, BUDGETS
+from .axes_conclusions import format_number, listing
 from .axes_report import (
     AxisReport,
     axis_report,
     fraction_of_rates_that_solve,
     policy_lag_table,
-    read_results_table,
 )
-from .follow_up import CLAIM_WORDS, FOLLOW_UPS, FollowUp
-from .study import RUNS_FILE
-
-FOLLOW_UP_FOLDERS = {"regime": "follow-up", "replay-pays": "follow-up-replay-pays"}
-"""Where each follow-up's results are committed, under ``results/``."""
-
-AXIS_NAMES = ("regime", "replay-ratio", "learning-rate", "asynchrony", "capacity")
-
-
-def follow_up_results(
-    root: str | Path, name: str
-) -> tuple[FollowUp, pd.DataFrame | None, pd.DataFrame | None]:
-    """``(follow_up, runs, tests)`` of follow-up ``name`` under ``root`` (a folder or a URL):
-    its committed ``runs.csv`` (``None`` if absent) and :meth:`FollowUp.evaluate` of it
-    (``None`` unless every run is there)."""
-    follow_up = FOLLOW_UPS[name]
-    runs = read_results_table(root, f"{FOLLOW_UP_FOLDERS[name]}/{RUNS_FILE}")
-    if runs is None:
-        return follow_up, None, None
-    missing = {job.run_id for job in follow_up.jobs()} - set(runs["run_id"])
-    return follow_up, runs, None if missing else follow_up.evaluate(runs)
+from .follow_up import CLAIM_WORDS, FOLLOW_UPS, FollowUp, follow_up_results, seed_span
 
 
 def compute_table(runs: pd.DataFrame) -> pd.DataFrame:
@@ -109,20 +88,20 @@ def _replaces_bullet(reports: dict[str, AxisReport], regime: pd.DataFrame | None
     costs = held[held["direction"] == held["measure"].map(_WORSE)]
     text += (
         f" Of the {len(regime)} differences the regime axis pointed at, {len(held)} held on "
-        f"seeds {_seed_span(FOLLOW_UPS['regime'].seeds)}"
+        f"seeds {seed_span(FOLLOW_UPS['regime'].seeds)}"
     )
     if len(held) and len(costs) == len(held):
         steps = costs["measure"] == "steps_to_threshold"
         if steps.all():
             text += (
-                f", all of them costs: on {_listing(sorted(set(costs['env'])))} "
-                f"{_listing([f'`{v}`' for v in costs['variant']])} needed more steps to the "
+                f", all of them costs: on {listing(sorted(set(costs['env'])))} "
+                f"{listing([f'`{v}`' for v in costs['variant']])} needed more steps to the "
                 f"threshold (medians {_span(costs['median'])} against "
                 f"{_span(costs['baseline_median'])}; p_Holm ≤ "
                 f"{costs['p_holm'].max():.2g})"
             )
         else:
-            text += ", all of them costs: " + _listing(
+            text += ", all of them costs: " + listing(
                 [
                     f"`{row['variant']}` {CLAIM_WORDS[(row['measure'], row['direction'])]} on "
                     f"{row['env']} (p_Holm = {row['p_holm']:.2g})"
@@ -130,7 +109,7 @@ def _replaces_bullet(reports: dict[str, AxisReport], regime: pd.DataFrame | None
                 ]
             )
     elif len(held):
-        text += ": " + _listing(
+        text += ": " + listing(
             [
                 f"`{row['variant']}` {CLAIM_WORDS[(row['measure'], row['direction'])]} on "
                 f"{row['env']} (p_Holm = {row['p_holm']:.2g})"
@@ -154,7 +133,7 @@ def _replaces_bullet(reports: dict[str, AxisReport], regime: pd.DataFrame | None
         ]
         text += (
             " The sparse-reward signal the article predicts (KeyDoor: "
-            f"{_listing([f'`{v}`' for v in keydoor['variant']])} at "
+            f"{listing([f'`{v}`' for v in keydoor['variant']])} at "
             f"{min(ratios):.2f}–{max(ratios):.2f} of plain A3C's median steps on seeds 0–4) "
             f"did not hold on new seeds (smallest p_Holm {keydoor['p_holm'].min():.2g})"
         )
@@ -182,12 +161,8 @@ def _span(values: pd.Series) -> str:
     return low if low == high else f"{low}–{high}"
 
 
-def _seed_span(seeds: Sequence[int]) -> str:
-    return f"{min(seeds)}–{max(seeds)}"
-
-
 def _replay_pays_bullets(tests: pd.DataFrame | None, follow_up: FollowUp) -> list[str]:
-    seeds = _seed_span(follow_up.seeds)
+    seeds = seed_span(follow_up.seeds)
     if tests is None:
         return [
             "- **High replay ratios and replay added to A3C's updates** (`--hybrid`): the "
@@ -260,7 +235,7 @@ def _replay_pays_bullets(tests: pd.DataFrame | None, follow_up: FollowUp) -> lis
 
 def _names(rows: pd.DataFrame) -> str:
     """The variants of ``rows``, as code, listed."""
-    return _listing([f"`{variant}`" for variant in dict.fromkeys(rows["variant"])])
+    return listing([f"`{variant}`" for variant in dict.fromkeys(rows["variant"])])
 
 
 def _criteria_sentence(tests: pd.DataFrame, variants: Sequence[str]) -> str:
@@ -311,15 +286,8 @@ def render_cost(runs: pd.DataFrame | None) -> str | None:
         parts.append(part)
     return (
         "- **What each costs** (CartPole-v1, medians over the follow-up's runs, each run "
-        f"to its {format_number(table['env_steps'].median())} steps): " + _listing(parts) + "."
+        f"to its {format_number(table['env_steps'].median())} steps): " + listing(parts) + "."
     )
-
-
-def _listing(items: Sequence[str]) -> str:
-    items = list(items)
-    if len(items) <= 1:
-        return "".join(items)
-    return ", ".join(items[:-1]) + " and " + items[-1]
 
 
 def _axes_bullets(reports: dict[str, AxisReport]) -> list[str]:
@@ -347,7 +315,7 @@ def _axes_bullets(reports: dict[str, AxisReport]) -> list[str]:
         lines.append(
             "- **Learning rates that solve CartPole-v1** (the A3C paper's robustness measure; "
             "a rate solves when at least half its seeds reach the threshold): "
-            + _listing(parts)
+            + listing(parts)
             + "."
         )
     if "asynchrony" in reports:
@@ -379,14 +347,14 @@ def _capacity_bullet(report: AxisReport) -> str:
             f"at {capacity:,}"
             for (capacity, variant), group in small.groupby(["capacity", "variant"])
         ]
-        parts.append(f"{env_id}: {_listing(cells)}")
+        parts.append(f"{env_id}: {listing(cells)}")
         # one segment per t_max steps of a worker, and one more where an episode ends
         pushed = (in_env["env_steps"] / TrainConfig().t_max + in_env["episodes"]).max()
         never = sorted(c for c in in_env["capacity"].unique() if c > pushed)
         fills.append(
             f"{env_id} pushes at most about {format_number(pushed)} segments, so "
             + (
-                f"{_listing([f'{c:,}' for c in never])} never fill"
+                f"{listing([f'{c:,}' for c in never])} never fill"
                 if never
                 else "every buffer fills"
             )
@@ -435,7 +403,7 @@ def _lead(tests: pd.DataFrame | None, runs: pd.DataFrame | None) -> str:
 
 def render_answer(root: str | Path) -> str:
     """The answer as Markdown, from the results under ``root`` (``results/``)."""
-    reports = {name: axis_report(root, name) for name in AXIS_NAMES}
+    reports = {name: axis_report(root, name) for name in AXES}
     reports = {name: r for name, r in reports.items() if r is not None and r.complete}
     _, _, regime = follow_up_results(root, "regime")
     replay_pays, pays_runs, pays_tests = follow_up_results(root, "replay-pays")
@@ -457,210 +425,6 @@ def render_answer(root: str | Path) -> str:
         lines.append(cost)
     lines += _axes_bullets(reports)
     return "\n".join(lines)
-
-
-def _cell_text(group: pd.DataFrame, *, steps: bool = True, final: bool = True) -> str:
-    """One table cell: median steps to threshold of the seeds that reached it · median final
-    return (seeds that reached it / seeds)."""
-    reached = group["steps_to_threshold"].dropna()
-    parts = []
-    if steps:
-        parts.append(format_number(reached.median()) if len(reached) else "—")
-    if final:
-        parts.append(format_number(group["final_return"].median()))
-    return " · ".join(parts) + f" ({len(reached)}/{len(group)})"
-
-
-def _markdown_table(header: Sequence[str], rows: Sequence[Sequence[str]]) -> str:
-    lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
-    lines += ["| " + " | ".join(str(cell) for cell in row) + " |" for row in rows]
-    return "\n".join(lines)
-
-
-def _swept_table(runs: pd.DataFrame, setting: str, label: str) -> str:
-    """One row per (setting value, variant): solved, final return median [IQR], median steps
-    of the solved runs, median of the runs' mean policy lag."""
-    rows = []
-    for (value, variant), group in runs.groupby([setting, "variant"], sort=True):
-        final = group["final_return"]
-        reached = group["steps_to_threshold"].dropna()
-        rows.append(
-            (
-                value,
-                variant,
-                [
-                    variant,
-                    f"{value:g}",
-                    f"{len(reached)}/{len(group)}",
-                    f"{format_number(final.median())} [{format_number(final.quantile(0.25))}, "
-                    f"{format_number(final.quantile(0.75))}]",
-                    format_number(reached.median()) if len(reached) else "—",
-                    format_number(group["policy_lag_mean"].median()),
-                ],
-            )
-        )
-    order = list(dict.fromkeys(runs["variant"]))
-    rows.sort(key=lambda row: (row[0], order.index(row[1])))
-    header = [
-        "variant",
-        label,
-        "solved",
-        "final return, median [IQR]",
-        "steps to threshold, median of the solved",
-        "policy lag, median of run means",
-    ]
-    return _markdown_table(header, [row[2] for row in rows])
-
-
-def render_tables(root: str | Path) -> str:
-    """The tables of every complete axis and follow-up as Markdown (the README's copy of
-    chapter 07's tables): "solved" is the 20-episode mean reaching the threshold."""
-    from .axes import REGIMES
-
-    sections = [_cost_overview(root)]
-    reports = {name: axis_report(root, name) for name in AXIS_NAMES}
-    if (report := reports.get("replay-ratio")) is not None and report.complete:
-        own = report.runs[report.runs["source"] == "replay-ratio"]
-        sections.append(
-            "**Replay ratio** (`results/replay-ratio/`, CartPole-v1):\n\n"
-            + _swept_table(own, "replay_ratio", "replay ratio")
-        )
-    if (report := reports.get("asynchrony")) is not None and report.complete:
-        own = report.runs[report.runs["source"] == "asynchrony"]
-        sections.append(
-            "**Asynchrony** (`results/asynchrony/`, CartPole-v1; policy lag: updates of the "
-            "shared model between the weights an experience was acted or a gradient computed "
-            "with and the update that used it):\n\n" + _swept_table(own, "num_workers", "workers")
-        )
-    if (report := reports.get("regime")) is not None and report.complete:
-        runs = report.runs
-        variants = list(dict.fromkeys(runs["variant"]))
-        rows = []
-        for env_id, in_env in runs.groupby("env", sort=False):
-            cells = [_cell_text(in_env[in_env["variant"] == v]) for v in variants]
-            threshold = format_number(in_env["threshold"].iloc[0])
-            rows.append([f"{env_id} ({REGIMES[env_id]})", threshold, *cells])
-        sections.append(
-            "**Regime** (`results/regime/`; per cell: median steps to threshold of the seeds "
-            "that reached it · median final return (seeds that reached the threshold / "
-            "seeds)):\n\n" + _markdown_table(["environment (regime)", "threshold", *variants], rows)
-        )
-    if (report := reports.get("learning-rate")) is not None and report.complete:
-        runs = report.runs[report.runs["source"] == "learning-rate"]
-        variants = list(dict.fromkeys(runs["variant"]))
-        rows = [
-            [
-                f"{rate:.3g}",
-                *(_cell_text(in_rate[in_rate["variant"] == v], steps=False) for v in variants),
-            ]
-            for rate, in_rate in runs.groupby("learning_rate", sort=True)
-        ]
-        sections.append(
-            "**Learning rate** (`results/learning-rate/`, CartPole-v1; per cell: median final "
-            "return (seeds that reached the threshold / seeds)):\n\n"
-            + _markdown_table(["learning rate", *variants], rows)
-        )
-    if (report := reports.get("capacity")) is not None and report.complete:
-        runs = report.runs[report.runs["source"] == "capacity"]
-        columns = list(dict.fromkeys(zip(runs["env"], runs["variant"], strict=True)))
-        rows = []
-        for capacity, in_capacity in runs.groupby("capacity", sort=True):
-            cells = [
-                _cell_text(
-                    in_capacity[(in_capacity["env"] == env_id) & (in_capacity["variant"] == v)]
-                )
-                for env_id, v in columns
-            ]
-            rows.append([f"{capacity:,}", *cells])
-        header = ["capacity (segments)", *(f"{env_id}, {v}" for env_id, v in columns)]
-        sections.append(
-            "**Capacity** (`results/capacity/`; per cell: median steps to threshold of the "
-            "seeds that reached it · median final return (seeds that reached the threshold / "
-            "seeds)):\n\n" + _markdown_table(header, rows)
-        )
-    for name in FOLLOW_UP_FOLDERS:
-        follow_up, runs, tests = follow_up_results(root, name)
-        if tests is None:
-            done = 0 if runs is None else len(runs)
-            sections.append(
-                f"**Follow-up `{name}`**: {done} of {len(follow_up.jobs())} runs committed; "
-                "tested once they are all there."
-            )
-            continue
-        sections.append(
-            f"**Follow-up `{name}`** (`results/{FOLLOW_UP_FOLDERS[name]}/`, seeds "
-            f"{_seed_span(follow_up.seeds)}; one-sided exact Mann–Whitney, Holm over the "
-            f"{int(tests['p_value'].notna().sum())} tested; A: probability of superiority of "
-            "the variant over plain A3C):\n\n" + follow_up_table(tests)
-        )
-    return "\n\n".join(sections)
-
-
-def _cost_overview(root: str | Path) -> str:
-    """One row per axis and follow-up: its command, runs committed, and training time (the
-    sum of its runs' wall times, one run after another on this machine)."""
-    from .axes_report import axis_progress
-
-    rows = [
-        [
-            name,
-            f"`python -m a3cmem_lib study --axis {name}`",
-            f"{row['runs']}/{row['expected']}",
-            f"{60 * row['hours']:.0f} min",
-        ]
-        for name, row in axis_progress(root).set_index("axis").iterrows()
-    ]
-    for name in FOLLOW_UP_FOLDERS:
-        follow_up, runs, _ = follow_up_results(root, name)
-        done = set() if runs is None else set(runs["run_id"])
-        jobs = {job.run_id for job in follow_up.jobs()}
-        minutes = 0.0 if runs is None else runs["wall_time"].sum() / 60
-        rows.append(
-            [
-                f"follow-up `{name}`",
-                f"`python -m a3cmem_lib study --follow-up {name}`",
-                f"{len(jobs & done)}/{len(jobs)}",
-                f"{minutes:.0f} min",
-            ]
-        )
-    header = ["study", "command (results in `results/`)", "runs committed", "training time"]
-    return _markdown_table(header, rows)
-
-
-def follow_up_table(tests: pd.DataFrame) -> str:
-    """:func:`~a3cmem_lib.experiments.follow_up.evaluate_hypotheses`'s table as Markdown, one
-    row per hypothesis, numbered from 1 as the conclusions point at them."""
-    rows = []
-    for number, row in enumerate(tests.to_dict("records"), start=1):
-        claim = CLAIM_WORDS[(row["measure"], row["direction"])].replace(" than plain A3C", "")
-        tested = not pd.isna(row["p_value"])
-        rows.append(
-            [
-                number,
-                row["env"],
-                row["variant"],
-                claim,
-                format_number(row["median"]),
-                format_number(row["baseline_median"]),
-                f"{row['p_superior']:.2f}" if tested else "—",
-                f"{row['p_value']:.2g}" if tested else "—",
-                f"{row['p_holm']:.2g}" if tested else "—",
-                ("**yes**" if row["supported"] else "no") if tested else "not tested",
-            ]
-        )
-    header = [
-        "#",
-        "environment",
-        "variant",
-        "hypothesis (vs plain A3C)",
-        "median, variant",
-        "median, plain A3C",
-        "A",
-        "p (one-sided)",
-        "p_Holm",
-        "holds?",
-    ]
-    return _markdown_table(header, rows)
 
 
 REPLACING = ("fifo-ratio-8", "per-ratio-16")
@@ -714,13 +478,13 @@ def render_who_or_what(root: str | Path) -> str:
         rates = rates["updates_per_env_step"].median()
         verdict += (
             " Who updates also changes how often the model is updated: "
-            + _listing([f"`{v}` {rates[v]:.3f}" for v in rates.index])
+            + listing([f"`{v}` {rates[v]:.3f}" for v in rates.index])
             + " updates per environment step (eq. 6 of chapter 07). Whether the hybrid's "
             "advantage comes from keeping the workers' on-policy updates or from making more "
             "updates, this follow-up does not separate."
         )
     return (
         "Chapter 07's `replay-pays` follow-up separates the two on CartPole-v1 (seeds "
-        f"{_seed_span(follow_up.seeds)}, hypotheses written down before the runs): "
+        f"{seed_span(follow_up.seeds)}, hypotheses written down before the runs): "
         f"{'; '.join(rows)}. {verdict}"
     )

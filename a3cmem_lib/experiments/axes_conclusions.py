@@ -41,7 +41,8 @@ def format_number(value: float) -> str:
     return f"{value:,.0f}" if abs(value) >= 100 else f"{value:.3g}"
 
 
-def _listing(items: Sequence[str]) -> str:
+def listing(items: Sequence[str]) -> str:
+    """``a``, ``a and b``, ``a, b and c``: items as a sentence lists them."""
     items = list(items)
     if len(items) <= 1:
         return "".join(items)
@@ -151,7 +152,7 @@ def render_conclusion(report: AxisReport) -> str:
         for verdict in ("better", "worse"):
             chosen = found[found["verdict"] == verdict]
             if len(chosen):
-                findings = _listing([_finding(report, row) for row in chosen.to_dict("records")])
+                findings = listing([_finding(report, row) for row in chosen.to_dict("records")])
                 parts.append(f"{verdict} than plain A3C: {findings}")
         rest = int(rows["p_value"].notna().sum()) - len(found)
         others = f"; the other {rest} show no detectable difference" if rest else ""
@@ -205,7 +206,7 @@ def _rates_bullet(report: AxisReport) -> str:
         parts.append(f"`{row['variant']}` {row['rates_solved']} of {row['rates']}{span}")
     return (
         "- **Learning rates that solve** (a rate solves when at least half its seeds reached "
-        f"the threshold): {_listing(parts)} (table *rates that solve*; figure *fraction of "
+        f"the threshold): {listing(parts)} (table *rates that solve*; figure *fraction of "
         "seeds that reached the threshold against learning_rate*)."
     )
 
@@ -235,7 +236,7 @@ def _asynchrony_bullets(report: AxisReport, n: int) -> list[str]:
             else "no test possible"
         )
     else:
-        verdict = _listing(
+        verdict = listing(
             [
                 f"`{row['variant']}` at {row['num_workers']:g} workers is "
                 f"{'more' if row['verdict'] == 'worse' else 'less'} spread out (IQR "
@@ -245,7 +246,7 @@ def _asynchrony_bullets(report: AxisReport, n: int) -> list[str]:
             ]
         )
     lag = (
-        f"{_listing(lag_parts)} updates of the shared model"
+        f"{listing(lag_parts)} updates of the shared model"
         if len(lag_parts) == lags["variant"].nunique()
         else "not measured in every cell, nothing to compare"
     )
@@ -253,7 +254,7 @@ def _asynchrony_bullets(report: AxisReport, n: int) -> list[str]:
         f"- **Policy lag** (median over seeds of each run's mean, {low} → {high} workers): "
         f"{lag} (table *policy lag*; figure *mean policy lag against num_workers*).",
         f"- **Spread over seeds** (IQR of the final return, smallest to largest over worker "
-        f"counts): {_listing(iqr_parts)}; Brown–Forsythe against plain A3C: {verdict} (table "
+        f"counts): {listing(iqr_parts)}; Brown–Forsythe against plain A3C: {verdict} (table "
         f"*policy lag*, column `final_return_iqr`; table *tests of `asynchrony`*, rows "
         f"`{SPREAD}`).",
     ]
@@ -277,7 +278,7 @@ def _best_values(report: AxisReport) -> str:
             f"{format_number(high)}; lowest {format_number(low)} at "
             f"{_values(group, setting, low)})"
         )
-    return _listing(parts)
+    return listing(parts)
 
 
 def _values(group: pd.DataFrame, setting: str, median: float) -> str:
@@ -319,7 +320,7 @@ def render_map(reports: Sequence[AxisReport], progress: pd.DataFrame) -> str:
                 for cell in spread[spread["verdict"] == verdict].to_dict("records")
             ]
             if items:
-                parts.append(f"{verdict} than plain A3C: {_listing(items)}")
+                parts.append(f"{verdict} than plain A3C: {listing(items)}")
         setting = report.tests.setting
         depends = [
             f"`{cell['variant']}`'s {cell['measure'].rstrip('*')} on {cell['env']} (best at "
@@ -327,7 +328,7 @@ def render_map(reports: Sequence[AxisReport], progress: pd.DataFrame) -> str:
             for cell in setting[setting["verdict"] == "depends"].to_dict("records")
         ]
         if depends:
-            parts.append(f"the setting matters for {_listing(depends)}")
+            parts.append(f"the setting matters for {listing(depends)}")
         if parts:
             lines.append(f"- **{name}**: {'; '.join(parts)}.")
         elif report.reference is None and setting.empty:

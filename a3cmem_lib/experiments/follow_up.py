@@ -30,6 +30,7 @@ import pandas as pd
 from a3cmem_lib.training import TrainConfig, train
 
 from .axes import BUDGETS, EPISODES_FILE, threshold
+from .axes_report import read_results_table
 from .study import RUNS_FILE, VARIANTS, StudyJob, make_job, run_jobs
 from .study_plots import write_figures
 from .study_stats import holm, probability_of_superiority, rank_sum_test, steps_or_budget
@@ -472,3 +473,26 @@ def render_follow_up(table: pd.DataFrame, alpha: float = 0.05) -> str:
             )
         lines.append(f"- {claim} {where}: {verdict} (row {number}).")
     return "\n".join(lines)
+
+
+FOLLOW_UP_FOLDERS = {"regime": "follow-up", "replay-pays": "follow-up-replay-pays"}
+"""Where each follow-up's results are committed, under ``results/``."""
+
+
+def follow_up_results(
+    root: str | Path, name: str
+) -> tuple[FollowUp, pd.DataFrame | None, pd.DataFrame | None]:
+    """``(follow_up, runs, tests)`` of follow-up ``name`` under ``root`` (a folder or a URL):
+    its committed ``runs.csv`` (``None`` if absent) and :meth:`FollowUp.evaluate` of it
+    (``None`` unless every run is there)."""
+    follow_up = FOLLOW_UPS[name]
+    runs = read_results_table(root, f"{FOLLOW_UP_FOLDERS[name]}/{RUNS_FILE}")
+    if runs is None:
+        return follow_up, None, None
+    missing = {job.run_id for job in follow_up.jobs()} - set(runs["run_id"])
+    return follow_up, runs, None if missing else follow_up.evaluate(runs)
+
+
+def seed_span(seeds: Sequence[int]) -> str:
+    """``first–last`` of a follow-up's seeds, as the conclusions print them."""
+    return f"{min(seeds)}–{max(seeds)}"
