@@ -148,6 +148,10 @@ def test_invalid_options_are_refused():
         SharedAdam(model.parameters(), betas=(0.9, 1.0))
     with pytest.raises(ValueError, match="must be >= 0"):
         SharedRMSprop(model.parameters(), lr=-1.0)
+    with pytest.raises(ValueError, match=r"momentum must be >= 0, got -0.5"):
+        SharedRMSprop(model.parameters(), momentum=-0.5)
+    with pytest.raises(ValueError, match=r"eps must be >= 0, got nan"):
+        SharedAdam(model.parameters(), eps=float("nan"))
     with pytest.raises(ValueError, match="appears twice"):
         SharedAdam([*model.parameters(), next(model.parameters())])
 

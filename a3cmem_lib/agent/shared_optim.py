@@ -33,6 +33,13 @@ def _scalar_step(fused: bool = False) -> torch.Tensor:
     return torch.zeros((), dtype=torch.float64).share_memory_()
 
 
+def _check_non_negative(group: dict[str, Any], names: tuple[str, ...]) -> None:
+    """Raise a ``ValueError`` naming the first option of ``names`` that is below 0 (or NaN)."""
+    for name in names:
+        if not group[name] >= 0:
+            raise ValueError(f"{name} must be >= 0, got {group[name]!r}")
+
+
 def _shared_zeros(parameter: torch.Tensor) -> torch.Tensor:
     return torch.zeros_like(parameter, memory_format=torch.preserve_format).share_memory_()
 
@@ -231,8 +238,7 @@ class SharedAdam(SharedOptimizer):
 
     def _check(self, group: dict[str, Any]) -> None:
         beta1, beta2 = group["betas"]
-        if not (group["lr"] >= 0 and group["eps"] >= 0 and group["weight_decay"] >= 0):
-            raise ValueError("lr, eps and weight_decay must be >= 0")
+        _check_non_negative(group, ("lr", "eps", "weight_decay"))
         if not (0 <= beta1 < 1 and 0 <= beta2 < 1):
             raise ValueError(f"betas must lie in [0, 1), got {group['betas']}")
         group["fused"] = bool(group["fused"])
@@ -356,9 +362,7 @@ class SharedRMSprop(SharedOptimizer):
         super().__init__(params, defaults)
 
     def _check(self, group: dict[str, Any]) -> None:
-        options = ("lr", "alpha", "eps", "weight_decay", "momentum")
-        if not all(group[name] >= 0 for name in options):
-            raise ValueError(f"{', '.join(options)} must be >= 0")
+        _check_non_negative(group, ("lr", "alpha", "eps", "weight_decay", "momentum"))
 
     def _new_state(self, p: torch.Tensor, group: dict[str, Any]) -> dict[str, torch.Tensor]:
         state = {"step": _scalar_step(), "square_avg": _shared_zeros(p)}
