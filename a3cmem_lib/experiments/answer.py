@@ -36,6 +36,10 @@ def compute_table(runs: pd.DataFrame) -> pd.DataFrame:
     (the budget, run to the end), ``updates_per_env_step`` (updates of the shared model:
     workers' gradients and learner updates), ``learner_share`` (the learner's fraction of
     them), ``cpu_seconds`` (parent and workers) and ``cpu_ms_per_env_step``."""
+    needed = {"env", "variant", "env_steps", "updates", "learner_updates", "cpu_seconds"}
+    needed.add("updates_per_env_step")
+    if missing := sorted(needed - set(runs.columns)):
+        raise ValueError(f"runs lacks the columns {missing}")
     frame = runs.assign(
         learner_share=runs["learner_updates"] / runs["updates"],
         cpu_ms_per_env_step=1000 * runs["cpu_seconds"] / runs["env_steps"],
@@ -75,6 +79,11 @@ _WORSE = {
 }
 """The direction in which a measure says the memory variant did worse than plain A3C."""
 
+REPLACING = ("fifo-ratio-8", "per-ratio-16")
+"""The ``replay-pays`` variants whose learner replaces A3C's updates."""
+ADDING = ("hybrid-fifo", "hybrid-mixture")
+"""The ``replay-pays`` variants whose learner adds to A3C's updates (``--hybrid``)."""
+
 
 def _replaces_bullet(reports: dict[str, AxisReport], regime: pd.DataFrame | None) -> str:
     text = (
@@ -84,15 +93,35 @@ def _replaces_bullet(reports: dict[str, AxisReport], regime: pd.DataFrame | None
     )
     if regime is None:
         return text + " The regime follow-up is not complete; no conclusion yet."
+    return (
+        text
+        + _held_sentence(regime)
+        + _unconfirmed_sentence(reports["regime"].runs, regime)
+        + _mountain_car_sentence(reports["regime"].runs)
+    )
+
+
+def _claims(rows: pd.DataFrame) -> str:
+    """Each hypothesis of ``rows`` in words, with its corrected p-value."""
+    return listing(
+        [
+            f"`{row['variant']}` {CLAIM_WORDS[(row['measure'], row['direction'])]} on "
+            f"{row['env']} (p_Holm = {row['p_holm']:.2g})"
+            for row in rows.to_dict("records")
+        ]
+    )
+
+
+def _held_sentence(regime: pd.DataFrame) -> str:
+    """Which of the regime follow-up's hypotheses held, and whether all were costs."""
     held = regime[regime["supported"]]
     costs = held[held["direction"] == held["measure"].map(_WORSE)]
-    text += (
+    text = (
         f" Of the {len(regime)} differences the regime axis pointed at, {len(held)} held on "
         f"seeds {seed_span(FOLLOW_UPS['regime'].seeds)}"
     )
     if len(held) and len(costs) == len(held):
-        steps = costs["measure"] == "steps_to_threshold"
-        if steps.all():
+        if (costs["measure"] == "steps_to_threshold").all():
             text += (
                 f", all of them costs: on {listing(sorted(set(costs['env'])))} "
                 f"{listing([f'`{v}`' for v in costs['variant']])} needed more steps to the "
@@ -101,58 +130,45 @@ def _replaces_bullet(reports: dict[str, AxisReport], regime: pd.DataFrame | None
                 f"{costs['p_holm'].max():.2g})"
             )
         else:
-            text += ", all of them costs: " + listing(
-                [
-                    f"`{row['variant']}` {CLAIM_WORDS[(row['measure'], row['direction'])]} on "
-                    f"{row['env']} (p_Holm = {row['p_holm']:.2g})"
-                    for row in costs.to_dict("records")
-                ]
-            )
+            text += ", all of them costs: " + _claims(costs)
     elif len(held):
-        text += ": " + listing(
-            [
-                f"`{row['variant']}` {CLAIM_WORDS[(row['measure'], row['direction'])]} on "
-                f"{row['env']} (p_Holm = {row['p_holm']:.2g})"
-                for row in held.to_dict("records")
-            ]
-        )
-    text += "."
-    keydoor = regime[(regime["env"] == "a3cmem/KeyDoor-v0")]
-    if len(keydoor):
-        axis = reports["regime"].runs
-        plain = axis.loc[
-            (axis["env"] == "a3cmem/KeyDoor-v0") & (axis["variant"] == "none"), "steps_or_budget"
-        ].median()
-        ratios = [
-            axis.loc[
-                (axis["env"] == "a3cmem/KeyDoor-v0") & (axis["variant"] == variant),
-                "steps_or_budget",
-            ].median()
-            / plain
-            for variant in keydoor["variant"]
-        ]
+        text += ": " + _claims(held)
+    return text + "."
+
+
+def _unconfirmed_sentence(axis: pd.DataFrame, regime: pd.DataFrame) -> str:
+    """The article's sparse-reward (KeyDoor) and image (Breakout) signals of the regime axis,
+    and that they did not hold on the follow-up's seeds."""
+    keydoor = regime[regime["env"] == "a3cmem/KeyDoor-v0"]
+    if not len(keydoor):
+        return ""
+    in_env = axis[axis["env"] == "a3cmem/KeyDoor-v0"].groupby("variant")["steps_or_budget"]
+    medians = in_env.median()
+    ratios = medians[keydoor["variant"]] / medians["none"]
+    text = (
+        " The sparse-reward signal the article predicts (KeyDoor: "
+        f"{listing([f'`{v}`' for v in keydoor['variant']])} at "
+        f"{ratios.min():.2f}–{ratios.max():.2f} of plain A3C's median steps on seeds 0–4) "
+        f"did not hold on new seeds (smallest p_Holm {keydoor['p_holm'].min():.2g})"
+    )
+    breakout = regime[regime["env"] == "MinAtar/Breakout-v1"]
+    if len(breakout) and not breakout["supported"].any():
         text += (
-            " The sparse-reward signal the article predicts (KeyDoor: "
-            f"{listing([f'`{v}`' for v in keydoor['variant']])} at "
-            f"{min(ratios):.2f}–{max(ratios):.2f} of plain A3C's median steps on seeds 0–4) "
-            f"did not hold on new seeds (smallest p_Holm {keydoor['p_holm'].min():.2g})"
+            ", nor did the image regime's (Breakout: "
+            f"{len(breakout)} hypotheses, smallest p_Holm {breakout['p_holm'].min():.2g})"
         )
-        breakout = regime[regime["env"] == "MinAtar/Breakout-v1"]
-        if len(breakout) and not breakout["supported"].any():
-            text += (
-                ", nor did the image regime's (Breakout: "
-                f"{len(breakout)} hypotheses, smallest p_Holm {breakout['p_holm'].min():.2g})"
-            )
-        text += "."
-    mountain = reports["regime"].runs
-    mountain = mountain[mountain["env"] == "MountainCar-v0"]
-    if len(mountain) and mountain["steps_to_threshold"].isna().all():
-        text += (
-            f" On MountainCar-v0 no run of any variant reached "
-            f"{format_number(mountain['threshold'].iloc[0])} in "
-            f"{format_number(BUDGETS['MountainCar-v0'])} steps."
-        )
-    return text
+    return text + "."
+
+
+def _mountain_car_sentence(axis: pd.DataFrame) -> str:
+    mountain = axis[axis["env"] == "MountainCar-v0"]
+    if not len(mountain) or mountain["steps_to_threshold"].notna().any():
+        return ""
+    return (
+        f" On MountainCar-v0 no run of any variant reached "
+        f"{format_number(mountain['threshold'].iloc[0])} in "
+        f"{format_number(BUDGETS['MountainCar-v0'])} steps."
+    )
 
 
 def _span(values: pd.Series) -> str:
@@ -168,18 +184,16 @@ def _replay_pays_bullets(tests: pd.DataFrame | None, follow_up: FollowUp) -> lis
             "- **High replay ratios and replay added to A3C's updates** (`--hybrid`): the "
             f"`replay-pays` follow-up (seeds {seeds}) is not complete; no conclusion yet."
         ]
-    high = ("fifo-ratio-8", "per-ratio-16")
-    hybrid = ("hybrid-fifo", "hybrid-mixture")
     lines = []
     for title, variants, what in (
         (
             "High replay ratios",
-            high,
+            REPLACING,
             "`fifo` at replay ratio 8 and `per` at 16, which replace A3C's updates",
         ),
         (
             "Replay added to A3C's updates",
-            hybrid,
+            ADDING,
             "`--hybrid`: the workers keep applying their own gradients and the learner "
             "replays a 500-segment FIFO on top; `hybrid-mixture` also takes a quarter of "
             "each batch fresh",
@@ -203,34 +217,37 @@ def _replay_pays_bullets(tests: pd.DataFrame | None, follow_up: FollowUp) -> lis
         )
     grid = tests[tests["env"] == "a3cmem/GridWorld-v0"]
     if len(grid):
-        words = {
-            "final_return": "final return (actions sampled, as in training)",
-            "greedy_return": "greedy return (arg-max actions, the policy itself)",
-        }
-        parts = [
-            f"a higher {words[row['measure']]}: {_verdict(row)}" for row in grid.to_dict("records")
-        ]
-        sampled = grid[grid["measure"] == "final_return"]
-        greedy = grid[grid["measure"] == "greedy_return"]
-        reading = ""
-        if len(sampled) and len(greedy) and sampled["supported"].all():
-            if (
-                not greedy["supported"].any()
-                and (greedy["median"] == greedy["baseline_median"]).all()
-            ):
-                reading = (
-                    " The greedy policies are equally good (median "
-                    f"{format_number(greedy['median'].iloc[0])} both): `per+dedup`'s gain is in "
-                    "how rarely its sampled actions stray from the best one, not in the policy's "
-                    "choices."
-                )
-            elif greedy["supported"].all():
-                reading = " The greedy policy is better too, not only less random."
-        lines.append(
-            "- **Deterministic GridWorld, `per+dedup`** (chapter 06's one exception, "
-            f"seeds {seeds}): " + "; ".join(parts) + "." + reading
-        )
+        lines.append(_gridworld_bullet(grid, seeds))
     return lines
+
+
+def _gridworld_bullet(grid: pd.DataFrame, seeds: str) -> str:
+    """Chapter 06's GridWorld exception: the sampled policy's final return against the greedy
+    policy's, and what the two say together."""
+    words = {
+        "final_return": "final return (actions sampled, as in training)",
+        "greedy_return": "greedy return (arg-max actions, the policy itself)",
+    }
+    parts = [
+        f"a higher {words[row['measure']]}: {_verdict(row)}" for row in grid.to_dict("records")
+    ]
+    sampled = grid[grid["measure"] == "final_return"]
+    greedy = grid[grid["measure"] == "greedy_return"]
+    reading = ""
+    if len(sampled) and len(greedy) and sampled["supported"].all():
+        if not greedy["supported"].any() and (greedy["median"] == greedy["baseline_median"]).all():
+            reading = (
+                " The greedy policies are equally good (median "
+                f"{format_number(greedy['median'].iloc[0])} both): `per+dedup`'s gain is in "
+                "how rarely its sampled actions stray from the best one, not in the policy's "
+                "choices."
+            )
+        elif greedy["supported"].all():
+            reading = " The greedy policy is better too, not only less random."
+    return (
+        "- **Deterministic GridWorld, `per+dedup`** (chapter 06's one exception, "
+        f"seeds {seeds}): " + "; ".join(parts) + "." + reading
+    )
 
 
 def _names(rows: pd.DataFrame) -> str:
@@ -402,8 +419,11 @@ def _lead(tests: pd.DataFrame | None, runs: pd.DataFrame | None) -> str:
 
 
 def render_answer(root: str | Path) -> str:
-    """The answer as Markdown, from the results under ``root`` (``results/``)."""
+    """The answer as Markdown, from the results under ``root`` (``results/``; a
+    ``ValueError`` if it holds no axis's results)."""
     reports = {name: axis_report(root, name) for name in AXES}
+    if all(report is None for report in reports.values()):
+        raise ValueError(f"root: no axis's runs.csv under {str(root)!r}")
     reports = {name: r for name, r in reports.items() if r is not None and r.complete}
     _, _, regime = follow_up_results(root, "regime")
     replay_pays, pays_runs, pays_tests = follow_up_results(root, "replay-pays")
@@ -425,12 +445,6 @@ def render_answer(root: str | Path) -> str:
         lines.append(cost)
     lines += _axes_bullets(reports)
     return "\n".join(lines)
-
-
-REPLACING = ("fifo-ratio-8", "per-ratio-16")
-"""The ``replay-pays`` variants whose learner replaces A3C's updates."""
-ADDING = ("hybrid-fifo", "hybrid-mixture")
-"""The ``replay-pays`` variants whose learner adds to A3C's updates (``--hybrid``)."""
 
 
 def render_who_or_what(root: str | Path) -> str:

@@ -16,7 +16,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from .axes import AXES, REGIMES
+from .axes import REGIMES
 from .axes_conclusions import format_number
 from .axes_report import axis_progress, axis_report
 from .follow_up import CLAIM_WORDS, FOLLOW_UP_FOLDERS, follow_up_results, seed_span
@@ -76,85 +76,106 @@ def _swept_table(runs: pd.DataFrame, setting: str, label: str) -> str:
 
 
 def render_tables(root: str | Path) -> str:
-    """The tables of every complete axis and follow-up as Markdown (the README's copy of
-    chapter 07's tables): "solved" is the 20-episode mean reaching the threshold."""
+    """The tables of every complete axis and follow-up under ``root`` as Markdown (the
+    README's copy of chapter 07's tables; a ``ValueError`` if ``root`` holds no axis's
+    results): "solved" is the 20-episode mean reaching the threshold."""
+    reports = {name: axis_report(root, name) for name in _AXIS_SECTIONS}
+    if all(report is None for report in reports.values()):
+        raise ValueError(f"root: no axis's runs.csv under {str(root)!r}")
     sections = [_cost_overview(root)]
-    reports = {name: axis_report(root, name) for name in AXES}
-    if (report := reports.get("replay-ratio")) is not None and report.complete:
-        own = report.runs[report.runs["source"] == "replay-ratio"]
-        sections.append(
-            "**Replay ratio** (`results/replay-ratio/`, CartPole-v1):\n\n"
-            + _swept_table(own, "replay_ratio", "replay ratio")
-        )
-    if (report := reports.get("asynchrony")) is not None and report.complete:
-        own = report.runs[report.runs["source"] == "asynchrony"]
-        sections.append(
-            "**Asynchrony** (`results/asynchrony/`, CartPole-v1; policy lag: updates of the "
-            "shared model between the weights an experience was acted or a gradient computed "
-            "with and the update that used it):\n\n" + _swept_table(own, "num_workers", "workers")
-        )
-    if (report := reports.get("regime")) is not None and report.complete:
-        runs = report.runs
-        variants = list(dict.fromkeys(runs["variant"]))
-        rows = []
-        for env_id, in_env in runs.groupby("env", sort=False):
-            cells = [_cell_text(in_env[in_env["variant"] == v]) for v in variants]
-            threshold = format_number(in_env["threshold"].iloc[0])
-            rows.append([f"{env_id} ({REGIMES[env_id]})", threshold, *cells])
-        sections.append(
-            "**Regime** (`results/regime/`; per cell: median steps to threshold of the seeds "
-            "that reached it · median final return (seeds that reached the threshold / "
-            "seeds)):\n\n" + _markdown_table(["environment (regime)", "threshold", *variants], rows)
-        )
-    if (report := reports.get("learning-rate")) is not None and report.complete:
-        runs = report.runs[report.runs["source"] == "learning-rate"]
-        variants = list(dict.fromkeys(runs["variant"]))
-        rows = [
-            [
-                f"{rate:.3g}",
-                *(_cell_text(in_rate[in_rate["variant"] == v], steps=False) for v in variants),
-            ]
-            for rate, in_rate in runs.groupby("learning_rate", sort=True)
-        ]
-        sections.append(
-            "**Learning rate** (`results/learning-rate/`, CartPole-v1; per cell: median final "
-            "return (seeds that reached the threshold / seeds)):\n\n"
-            + _markdown_table(["learning rate", *variants], rows)
-        )
-    if (report := reports.get("capacity")) is not None and report.complete:
-        runs = report.runs[report.runs["source"] == "capacity"]
-        columns = list(dict.fromkeys(zip(runs["env"], runs["variant"], strict=True)))
-        rows = []
-        for capacity, in_capacity in runs.groupby("capacity", sort=True):
-            cells = [
-                _cell_text(
-                    in_capacity[(in_capacity["env"] == env_id) & (in_capacity["variant"] == v)]
-                )
-                for env_id, v in columns
-            ]
-            rows.append([f"{capacity:,}", *cells])
-        header = ["capacity (segments)", *(f"{env_id}, {v}" for env_id, v in columns)]
-        sections.append(
-            "**Capacity** (`results/capacity/`; per cell: median steps to threshold of the "
-            "seeds that reached it · median final return (seeds that reached the threshold / "
-            "seeds)):\n\n" + _markdown_table(header, rows)
-        )
-    for name in FOLLOW_UP_FOLDERS:
-        follow_up, runs, tests = follow_up_results(root, name)
-        if tests is None:
-            done = 0 if runs is None else len(runs)
-            sections.append(
-                f"**Follow-up `{name}`**: {done} of {len(follow_up.jobs())} runs committed; "
-                "tested once they are all there."
-            )
-            continue
-        sections.append(
-            f"**Follow-up `{name}`** (`results/{FOLLOW_UP_FOLDERS[name]}/`, seeds "
-            f"{seed_span(follow_up.seeds)}; one-sided exact Mann–Whitney, Holm over the "
-            f"{int(tests['p_value'].notna().sum())} tested; A: probability of superiority of "
-            "the variant over plain A3C):\n\n" + follow_up_table(tests)
-        )
+    for name, section in _AXIS_SECTIONS.items():
+        report = reports[name]
+        if report is not None and report.complete:
+            sections.append(section(report.runs[report.runs["source"] == name]))
+    sections += [_follow_up_section(root, name) for name in FOLLOW_UP_FOLDERS]
     return "\n\n".join(sections)
+
+
+def _replay_ratio_section(runs: pd.DataFrame) -> str:
+    return "**Replay ratio** (`results/replay-ratio/`, CartPole-v1):\n\n" + _swept_table(
+        runs, "replay_ratio", "replay ratio"
+    )
+
+
+def _asynchrony_section(runs: pd.DataFrame) -> str:
+    return (
+        "**Asynchrony** (`results/asynchrony/`, CartPole-v1; policy lag: updates of the "
+        "shared model between the weights an experience was acted or a gradient computed "
+        "with and the update that used it):\n\n" + _swept_table(runs, "num_workers", "workers")
+    )
+
+
+def _regime_section(runs: pd.DataFrame) -> str:
+    variants = list(dict.fromkeys(runs["variant"]))
+    rows = []
+    for env_id, in_env in runs.groupby("env", sort=False):
+        cells = [_cell_text(in_env[in_env["variant"] == v]) for v in variants]
+        threshold = format_number(in_env["threshold"].iloc[0])
+        rows.append([f"{env_id} ({REGIMES[env_id]})", threshold, *cells])
+    return (
+        "**Regime** (`results/regime/`; per cell: median steps to threshold of the seeds "
+        "that reached it · median final return (seeds that reached the threshold / "
+        "seeds)):\n\n" + _markdown_table(["environment (regime)", "threshold", *variants], rows)
+    )
+
+
+def _learning_rate_section(runs: pd.DataFrame) -> str:
+    variants = list(dict.fromkeys(runs["variant"]))
+    rows = [
+        [
+            f"{rate:.3g}",
+            *(_cell_text(in_rate[in_rate["variant"] == v], steps=False) for v in variants),
+        ]
+        for rate, in_rate in runs.groupby("learning_rate", sort=True)
+    ]
+    return (
+        "**Learning rate** (`results/learning-rate/`, CartPole-v1; per cell: median final "
+        "return (seeds that reached the threshold / seeds)):\n\n"
+        + _markdown_table(["learning rate", *variants], rows)
+    )
+
+
+def _capacity_section(runs: pd.DataFrame) -> str:
+    columns = list(dict.fromkeys(zip(runs["env"], runs["variant"], strict=True)))
+    rows = []
+    for capacity, in_capacity in runs.groupby("capacity", sort=True):
+        cells = [
+            _cell_text(in_capacity[(in_capacity["env"] == env_id) & (in_capacity["variant"] == v)])
+            for env_id, v in columns
+        ]
+        rows.append([f"{capacity:,}", *cells])
+    header = ["capacity (segments)", *(f"{env_id}, {v}" for env_id, v in columns)]
+    return (
+        "**Capacity** (`results/capacity/`; per cell: median steps to threshold of the "
+        "seeds that reached it · median final return (seeds that reached the threshold / "
+        "seeds)):\n\n" + _markdown_table(header, rows)
+    )
+
+
+_AXIS_SECTIONS = {
+    "replay-ratio": _replay_ratio_section,
+    "asynchrony": _asynchrony_section,
+    "regime": _regime_section,
+    "learning-rate": _learning_rate_section,
+    "capacity": _capacity_section,
+}
+"""The README's section of each axis, in README order, given the axis's own runs."""
+
+
+def _follow_up_section(root: str | Path, name: str) -> str:
+    follow_up, runs, tests = follow_up_results(root, name)
+    if tests is None:
+        done = 0 if runs is None else len(runs)
+        return (
+            f"**Follow-up `{name}`**: {done} of {len(follow_up.jobs())} runs committed; "
+            "tested once they are all there."
+        )
+    return (
+        f"**Follow-up `{name}`** (`results/{FOLLOW_UP_FOLDERS[name]}/`, seeds "
+        f"{seed_span(follow_up.seeds)}; one-sided exact Mann–Whitney, Holm over the "
+        f"{int(tests['p_value'].notna().sum())} tested; A: probability of superiority of "
+        "the variant over plain A3C):\n\n" + follow_up_table(tests)
+    )
 
 
 def _cost_overview(root: str | Path) -> str:
