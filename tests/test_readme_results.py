@@ -133,3 +133,13 @@ def test_who_or_what_follows_the_follow_up(tmp_path: Path) -> None:
     runs_path = root / FOLLOW_UP_FOLDERS["replay-pays"] / "runs.csv"
     pd.read_csv(runs_path).iloc[:3].to_csv(runs_path, index=False)
     assert "not complete yet (3 of 70 runs committed)" in answer.render_who_or_what(root)
+
+
+def test_bad_inputs_are_named(tmp_path: Path) -> None:
+    with pytest.raises(ValueError, match="root: no axis's runs.csv"):
+        answer.render_answer(tmp_path)
+    with pytest.raises(ValueError, match="root: no axis's runs.csv"):
+        render_tables(tmp_path)
+    runs = pd.DataFrame({"env": ["E"], "variant": ["none"], "env_steps": [10]})
+    with pytest.raises(ValueError, match=r"runs lacks the columns \['cpu_seconds', 'learner_upd"):
+        answer.compute_table(runs)

@@ -17,6 +17,7 @@ from a3cmem_lib.experiments.study import (
     WINDOW,
     StudyConfig,
     StudyTables,
+    first_solved_episode,
     learning_curves,
     make_job,
     run_job,
@@ -249,3 +250,9 @@ def test_steps_to_the_100_episode_criterion_is_recorded() -> None:
     # the 20-episode mean reaches 0.99 at episode 69 (20 ones), the 100-episode one at 148 (99)
     assert row["steps_to_threshold"] == 690 and row["steps_to_threshold_100"] == 1480
     assert np.isnan(run_summary(table.head(120), 0.99, 1.0, 1200)["steps_to_threshold_100"])
+
+
+@pytest.mark.parametrize("window", [0, -3, 2.5, True])
+def test_a_bad_window_is_refused(window) -> None:
+    with pytest.raises(ValueError, match="window must be an int >= 1"):
+        first_solved_episode([1.0, 2.0], 1.5, window)

@@ -409,6 +409,8 @@ class StudyTables:
 
 def smoothed_returns(returns: Sequence[float], window: int = WINDOW) -> np.ndarray:
     """Moving average of the last ``window`` episode returns (fewer at the start)."""
+    if isinstance(window, bool) or not isinstance(window, int) or window < 1:
+        raise ValueError(f"window must be an int >= 1, got {window!r}")
     return pd.Series(returns, dtype=float).rolling(window, min_periods=1).mean().to_numpy()
 
 
