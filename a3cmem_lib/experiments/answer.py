@@ -488,8 +488,8 @@ def render_who_or_what(root: str | Path) -> str:
             "updates as the cause."
         )
     if added and runs is not None and "updates_per_env_step" in runs:
-        rates = runs[runs["env"] == "CartPole-v1"].groupby("variant", sort=False)
-        rates = rates["updates_per_env_step"].median()
+        cost = compute_table(runs[runs["env"] == "CartPole-v1"])
+        rates = cost.set_index("variant")["updates_per_env_step"]
         verdict += (
             " Who updates also changes how often the model is updated: "
             + listing([f"`{v}` {rates[v]:.3f}" for v in rates.index])
