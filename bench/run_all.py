@@ -18,6 +18,7 @@ SCRIPTS = [
     "bench_memory_layer.py",
     "bench_regimes.py",
     "bench_startup.py",
+    "bench_chapters.py",
     "bench_replay_pays.py",
     "bench_ray.py",
 ]

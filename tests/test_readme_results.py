@@ -44,6 +44,22 @@ def test_the_tool_rewrites_only_the_block(tmp_path: Path) -> None:
     assert "stale 1,234" not in new and "**When does a memory layer help A3C?**" in new
 
 
+def test_a_quoted_benchmark_table_is_the_first_table_of_its_file(tmp_path: Path) -> None:
+    tool = _tool()
+    (tmp_path / "bench/results").mkdir(parents=True)
+    (tmp_path / "bench/results/x.md").write_text("# X\n\n| a |\n|---|\n| 1.5 |\n\n| b |\n")
+    opening = "<!-- table from bench/results/x.md: do not edit by hand -->"
+    readme = f"intro\n{opening}\n| a |\n|---|\n| 9.9 |\n{tool.TABLE_END}\noutro\n"
+    assert tool.quote_tables(readme, tmp_path) == (
+        f"intro\n{opening}\n| a |\n|---|\n| 1.5 |\n{tool.TABLE_END}\noutro\n"
+    )
+    with pytest.raises(ValueError, match="has no"):
+        tool.quote_tables(f"{opening}\n| a |\n", tmp_path)
+    (tmp_path / "bench/results/x.md").write_text("no table\n")
+    with pytest.raises(ValueError, match="no Markdown table"):
+        tool.quote_tables(readme, tmp_path)
+
+
 def _fake_replay_pays(tmp_path: Path, faster: float) -> Path:
     """results/ with the committed axes and a made-up complete replay-pays follow-up in which
     every memory variant needs ``faster`` times plain A3C's steps."""

@@ -1,17 +1,21 @@
-"""Rewrite the README's rendered block: chapter 07's answer and tables, from ``results/``.
+"""Rewrite the README's rendered blocks: chapter 07's answer and tables, from ``results/``,
+and the benchmark tables it quotes, from ``bench/results/``.
 
-    python tools/render_readme.py           # rewrite the block between the markers
-    python tools/render_readme.py --check   # exit 1 if the README's block is out of date
+    python tools/render_readme.py           # rewrite every block between its markers
+    python tools/render_readme.py --check   # exit 1 if a block is out of date
 
 The README quotes the answer of :func:`a3cmem_lib.experiments.answer.render_answer` and the
 tables of :func:`~a3cmem_lib.experiments.results_tables.render_tables` between the lines
-:data:`BEGIN` and :data:`END`; ``tests/test_readme_results.py`` fails while they differ from
-what the committed results render, so no number there is typed by hand.
+:data:`BEGIN` and :data:`END`, and the first table of a benchmark's results file between
+``<!-- table from bench/results/NAME.md: ... -->`` and :data:`TABLE_END`;
+``tests/test_readme_results.py`` fails while they differ from what the committed results
+render, so no number there is typed by hand.
 """
 
 from __future__ import annotations
 
 import argparse
+import re
 import sys
 from pathlib import Path
 
@@ -21,6 +25,9 @@ from a3cmem_lib.experiments.results_tables import render_tables
 ROOT = Path(__file__).resolve().parent.parent
 BEGIN = "<!-- rendered by tools/render_readme.py from results/: do not edit by hand -->"
 END = "<!-- end of the rendered block -->"
+TABLE_BEGIN = re.compile(r"<!-- table from (bench/results/[\w.-]+\.md)[^>]*-->\n")
+"""Opens a quoted benchmark table; the group is the results file, relative to the root."""
+TABLE_END = "<!-- end of the quoted table -->"
 
 
 def rendered_block(results: Path) -> str:
@@ -28,13 +35,38 @@ def rendered_block(results: Path) -> str:
     return f"{render_answer(results)}\n\n### The tables\n\n{render_tables(results)}"
 
 
+def first_table(markdown: str) -> str:
+    """The first Markdown table (its consecutive lines starting with ``|``) in ``markdown``."""
+    lines = markdown.splitlines()
+    start = next((i for i, line in enumerate(lines) if line.startswith("|")), None)
+    if start is None:
+        raise ValueError("no Markdown table in the file")
+    end = next((i for i in range(start, len(lines)) if not lines[i].startswith("|")), len(lines))
+    return "\n".join(lines[start:end])
+
+
+def quote_tables(readme: str, root: Path) -> str:
+    """``readme`` with each quoted benchmark table replaced by the first table of its file."""
+    parts, position = [], 0
+    for match in TABLE_BEGIN.finditer(readme):
+        end = readme.find(TABLE_END, match.end())
+        if end < 0:
+            raise ValueError(f"{match.group(0).strip()} has no {TABLE_END!r} after it")
+        table = first_table((root / match.group(1)).read_text())
+        parts += [readme[position : match.end()], table, "\n"]
+        position = end
+    return "".join(parts) + readme[position:]
+
+
 def updated(readme: str, results: Path) -> str:
-    """``readme`` with its block between the markers re-rendered from ``results``."""
+    """``readme`` with its block between the markers re-rendered from ``results`` and its
+    quoted benchmark tables from the files they name (relative to ``results``' parent)."""
     if readme.count(BEGIN) != 1 or readme.count(END) != 1:
         raise ValueError(f"the README must hold each marker once: {BEGIN!r} and {END!r}")
     head, rest = readme.split(BEGIN)
     _, tail = rest.split(END)
-    return f"{head}{BEGIN}\n{rendered_block(results)}\n{END}{tail}"
+    rendered = f"{head}{BEGIN}\n{rendered_block(results)}\n{END}{tail}"
+    return quote_tables(rendered, results.parent)
 
 
 def main(argv: list[str] | None = None) -> int:

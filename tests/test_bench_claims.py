@@ -1,0 +1,65 @@
+"""What the README says of the committed benchmark results is what they hold: the targets of
+the benchmark section, met or not, with the numbers it quotes. (Benchmarks measure speed;
+these tests only read their committed results, never time anything.)"""
+
+from __future__ import annotations
+
+import json
+import re
+import statistics
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+README = (ROOT / "README.md").read_text()
+
+
+def _results(name: str) -> dict:
+    return json.loads((ROOT / "bench/results" / f"{name}.json").read_text())
+
+
+def _target_row(number: int) -> str:
+    (row,) = [line for line in README.splitlines() if line.startswith(f"| {number}. ")]
+    return row
+
+
+def test_a3c_against_ppo_is_quoted_as_measured() -> None:
+    ratio = _results("a3c_cartpole")["ratios"]["a3c_tuned_vs_ppo"]
+    row = _target_row(1)
+    for words, value, limit in (
+        ("whole-process wall time", ratio["process_seconds"], 1 / 3),
+        ("CPU seconds", ratio["cpu_seconds"], 1 / 2),
+        ("env steps", ratio["steps"], 1.0),
+    ):
+        verdict = "met" if value <= limit and (words != "env steps" or value < 1) else "not met"
+        assert f"{words} **{verdict}** ({value:.2f}×)" in row, (words, value, row)
+
+
+def test_start_up_under_spawn_is_quoted_as_measured() -> None:
+    startup = _results("startup")
+    runs = startup["runs"]["spawn"]["train()"]
+    medians = {
+        version: {
+            key: statistics.median(run[key] for run in runs[version])
+            for key in ("first_step", "total")
+        }
+        for version in (startup["before"], startup["after"])
+    }
+    after, before = medians[startup["after"]], medians[startup["before"]]
+    row = _target_row(5)
+    assert row.startswith("| 5. start-up measured and cut where it dominates | met: ")
+    assert after["first_step"] <= 1.5 and after["total"] <= 4.0
+    assert (
+        f"first env step in {after['first_step']:.2f} s (from {before['first_step']:.2f} s)" in row
+    )
+    assert f"ends in {after['total']:.2f} s (from {before['total']:.2f} s)" in row
+    section = README[README.index("### Start-up") : README.index("## Scaling out on Ray")]
+    quoted = re.search(r"takes the\s+(\S+) s and (\S+) s of the table", section)
+    assert quoted.groups() == (f"{before['first_step']:.2f}", f"{before['total']:.2f}")
+
+
+def test_every_chapter_runs_under_the_limit_the_readme_states() -> None:
+    chapters = _results("chapters")["chapters"]
+    notebooks = sorted(path.name for path in (ROOT / "notebooks").glob("[0-9][0-9]_*.ipynb"))
+    assert sorted(chapters) == notebooks
+    assert "none above 90 s" in README
+    assert max(run["pytest_seconds"] for run in chapters.values()) <= 90
