@@ -16,6 +16,11 @@ def atomic_path(path: str | os.PathLike[str]) -> Iterator[Path]:
     """A temporary path next to ``path`` to write to; renamed over ``path`` when the block
     succeeds (``os.replace`` is atomic on one file system), removed when it fails.
 
+    An ``OSError`` in the block or the rename (a full disk, a read-only file system, no
+    permission) is raised again as an ``OSError`` of the same ``errno`` whose ``filename``
+    is ``path`` (the temporary name means nothing to the reader); ``path`` keeps what it
+    held before.
+
     Example::
 
         with atomic_path("runs.csv") as temporary:
@@ -26,5 +31,8 @@ def atomic_path(path: str | os.PathLike[str]) -> Iterator[Path]:
     try:
         yield temporary
         os.replace(temporary, path)
+    except OSError as error:
+        raise OSError(error.errno, error.strerror or str(error), str(path)) from error
     finally:
-        temporary.unlink(missing_ok=True)
+        with contextlib.suppress(OSError):
+            temporary.unlink(missing_ok=True)

@@ -10,7 +10,10 @@ How a run ends:
 - bad input (an unknown environment, a checkpoint that does not fit, an ``--out`` that cannot
   be written...): one line ``a3cmem train: error: argument --FLAG: ...``, exit code 2,
   before any worker starts;
-- a worker raised: ``a3cmem train: error:`` and the worker's traceback, exit code 1.
+- a worker raised: ``a3cmem train: error:`` and the worker's traceback, exit code 1;
+- a file of the run cannot be written (a full disk, a read-only file system): one line
+  naming the file and why, exit code 1, the workers stopped and the files written before
+  kept as they were.
 
 Every file is written to a temporary name and renamed over the old one, so a kill at any
 moment leaves complete files.
@@ -39,7 +42,6 @@ import pandas as pd
 from matplotlib.figure import Figure
 
 from a3cmem_lib.atomic import atomic_path
-from a3cmem_lib.distributed.ray_runtime import import_ray
 from a3cmem_lib.experiments.axes import AXES, run_axis
 from a3cmem_lib.experiments.follow_up import FOLLOW_UPS
 from a3cmem_lib.experiments.study import (
@@ -61,30 +63,26 @@ from a3cmem_lib.training import (
     load_checkpoint,
     train,
 )
-from a3cmem_lib.training.config import (
-    ACTIVATIONS,
-    DEDUP_KEYS,
-    MEMORY_KINDS,
-    OPTIMIZERS,
-    START_METHODS,
-    TrainConfig,
-)
-from a3cmem_lib.training.config import (
-    BACKENDS as TRAIN_BACKENDS,
-)
-from a3cmem_lib.training.train import check_environment
+from a3cmem_lib.training.backends.ray_runtime import check_reachable, import_ray
+from a3cmem_lib.training.config import TrainConfig
+from a3cmem_lib.training.options import flag_name, flag_of_field
+from a3cmem_lib.training.preflight import check_environment
 
 CSV_NAME, PLOT_NAME, CHECKPOINT_NAME = "episodes.csv", "learning_curve.png", "checkpoint.pt"
-_DEFAULTS = {field.name: field.default for field in fields(TrainConfig)}
-_CONFIG_FIELDS = frozenset(_DEFAULTS)
-_FLAGS = {
-    "env_id": "--env",
-    "total_steps": "--steps",
-    "num_workers": "--workers",
-    "learning_rate": "--lr",
-    "ray_address": "--address",
+_FIELDS = {field.name: field for field in fields(TrainConfig)}
+_CONFIG_FIELDS = frozenset(_FIELDS)
+_ARGUMENT_KINDS = {
+    "str": str,
+    "str | None": str,
+    "int": int,
+    "int | None": int,
+    "float": float,
+    "float | None": float,
+    "bool": bool,
+    "tuple[int, ...]": tuple,
 }
-"""The flags not spelled like their TrainConfig field (``--t-max`` sets ``t_max``)."""
+"""A TrainConfig field's annotation -> what its flag parses (bool: --x/--no-x; tuple: one or
+more ints)."""
 _STUDY_FLAGS = {
     "env": "--envs",
     "variants": "--variants",
@@ -93,7 +91,7 @@ _STUDY_FLAGS = {
     "steps": "--budget",
 }
 """The flags of the StudyConfig fields (and of ``env``, its word for one of ``envs``)."""
-_USAGE_ERROR, _WORKER_FAILED = 2, 1
+_USAGE_ERROR, _WORKER_FAILED, _WRITE_FAILED = 2, 1, 1
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -133,37 +131,36 @@ class _Parser(argparse.ArgumentParser):
 
 
 def _add_run_arguments(parser: argparse.ArgumentParser) -> None:
-    d = _DEFAULTS
-    add = parser.add_argument
-    add("--env", dest="env_id", default=d["env_id"], help="gymnasium environment id")
-    add("--steps", dest="total_steps", type=int, default=d["total_steps"], help="env steps")
-    add("--seed", type=int, default=d["seed"], help="base seed (worker i uses seed + i)")
-    add(
+    """The ``train`` command's own flags: ``--out`` and the ``run`` group of TrainConfig."""
+    parser.add_argument(
         "--out",
         type=Path,
         default=None,
         help="output directory, also of the checkpoints (default: runs/<env>-seed<seed>)",
     )
-    add("--memory", choices=MEMORY_KINDS, default=d["memory"], help="replay memory, or none")
-    add(
-        "--checkpoint-every",
-        type=int,
-        default=d["checkpoint_every"],
-        metavar="STEPS",
-        help="also write the three output files every STEPS environment steps",
-    )
-    add(
-        "--backend",
-        choices=TRAIN_BACKENDS,
-        default=d["backend"],
-        help="local: worker processes here; ray: Ray actors (pip install 'a3cmem[ray]')",
-    )
-    add(
-        "--address",
-        dest="ray_address",
-        default=None,
-        help="with --backend ray: a running Ray cluster to join (default: start Ray here)",
-    )
+    _add_config_arguments(parser, "run")
+
+
+def _add_config_arguments(parser: argparse.ArgumentParser, group: str) -> None:
+    """One flag per TrainConfig field of ``group`` (see :mod:`a3cmem_lib.training.options`),
+    its type, default, choices and help read from the field."""
+    for field in fields(TrainConfig):
+        flag = flag_of_field(field)
+        if flag is None or flag.group != group:
+            continue
+        kind = _ARGUMENT_KINDS[field.type]
+        options: dict[str, object] = {"dest": field.name, "default": field.default}
+        if kind is bool:
+            options["action"] = argparse.BooleanOptionalAction
+        elif kind is tuple:
+            options.update(type=int, nargs="+", default=list(field.default))
+        else:
+            options["type"] = kind
+        if flag.choices is not None:
+            options["choices"] = flag.choices
+        if flag.metavar is not None:
+            options["metavar"] = flag.metavar
+        parser.add_argument(flag_name(field), help=flag.help, **options)
 
 
 def _add_study_arguments(parser: argparse.ArgumentParser) -> None:
@@ -237,77 +234,15 @@ def _add_study_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def _add_train_arguments(parser: argparse.ArgumentParser) -> None:
-    d = _DEFAULTS
-    add = parser.add_argument
-    add("--workers", dest="num_workers", type=int, default=d["num_workers"], help="processes")
-    add("--t-max", type=int, default=d["t_max"], help="steps per rollout")
-    add("--gamma", type=float, default=d["gamma"], help="discount factor")
-    add("--gae-lambda", type=float, default=d["gae_lambda"], help="GAE lambda")
-    add("--lr", dest="learning_rate", type=float, default=d["learning_rate"], help="learning rate")
-    add(
-        "--anneal-lr",
-        action=argparse.BooleanOptionalAction,
-        default=d["anneal_lr"],
-        help="decay the learning rate linearly to 0",
-    )
-    add("--optimizer", choices=OPTIMIZERS, default=d["optimizer"], help="shared optimizer")
-    add("--value-coef", type=float, default=d["value_coef"], help="value-loss weight")
-    add("--entropy-coef", type=float, default=d["entropy_coef"], help="entropy-bonus weight")
-    add("--max-grad-norm", type=float, default=d["max_grad_norm"], help="gradient clip norm")
-    add(
-        "--hidden-sizes",
-        type=int,
-        nargs="+",
-        default=list(d["hidden_sizes"]),
-        help="widths of the hidden layers",
-    )
-    add("--activation", choices=ACTIVATIONS, default=d["activation"], help="trunk activation")
-    add("--conv-channels", type=int, default=d["conv_channels"], help="conv net: channels")
-    add("--conv-kernel", type=int, default=d["conv_kernel"], help="conv net: kernel size")
-    add("--conv-hidden", type=int, default=d["conv_hidden"], help="conv net: hidden units")
-    add("--start-method", choices=START_METHODS, default=None, help="multiprocessing start method")
-    add(
-        "--progress",
-        action=argparse.BooleanOptionalAction,
-        default=d["progress"],
-        help="show a progress bar",
-    )
-    add("--stop-return", type=float, default=None, help="stop when the 100-episode mean hits it")
-    add("--resume-from", default=None, help="checkpoint.pt to continue training from")
+    """The hyperparameters ``train`` and ``study`` share, the memory layer's as a group."""
+    _add_config_arguments(parser, "hyperparameter")
     memory = parser.add_argument_group("memory layer (with --memory other than none)")
-    add = memory.add_argument
-    add("--capacity", type=int, default=d["capacity"], help="segments the buffer holds")
-    add("--alpha", type=float, default=d["alpha"], help="PER prioritization exponent")
-    add("--beta", type=float, default=d["beta"], help="PER initial IS exponent (annealed to 1)")
-    add("--dedup-key", choices=DEDUP_KEYS, default=d["dedup_key"], help="what makes duplicates")
-    add("--dedup-decimals", type=int, default=None, help="round floats before the dedup key")
-    add("--batch-size", type=int, default=d["batch_size"], help="segments per learner update")
-    add("--replay-ratio", type=float, default=d["replay_ratio"], help="samples per pushed segment")
-    add(
-        "--fresh-fraction",
-        type=float,
-        default=d["fresh_fraction"],
-        help="share of each learner batch taken from the newest untrained segments (LASER)",
-    )
-    add(
-        "--hybrid",
-        action=argparse.BooleanOptionalAction,
-        default=d["hybrid"],
-        help="workers also apply their on-policy A3C gradients",
-    )
-    add("--rho-bar", type=float, default=d["rho_bar"], help="V-trace rho-bar")
-    add("--c-bar", type=float, default=d["c_bar"], help="V-trace c-bar")
-    add(
-        "--off-policy-correction",
-        action=argparse.BooleanOptionalAction,
-        default=d["off_policy_correction"],
-        help="V-trace importance ratios in the learner",
-    )
+    _add_config_arguments(memory, "memory")
 
 
 def flag_of(field_name: str) -> str:
     """The command-line flag that sets the TrainConfig field ``field_name``."""
-    return _FLAGS.get(field_name, "--" + field_name.replace("_", "-"))
+    return flag_name(_FIELDS[field_name])
 
 
 class _CommandError(Exception):
@@ -365,7 +300,8 @@ def _train(args: argparse.Namespace, stop: StopSignals) -> int:
             raise _bad_argument("--backend", str(error)) from None
     created = _prepare_out(out)
     try:
-        result = train(config, on_checkpoint=lambda run: write_curves(run, out))
+        with _write_failures():
+            result = train(config, on_checkpoint=lambda run: write_curves(run, out))
     except SetupError as error:
         _remove_empty(created)
         raise _setup_failure(error) from None
@@ -373,7 +309,7 @@ def _train(args: argparse.Namespace, stop: StopSignals) -> int:
         raise _CommandError(str(error), code=_WORKER_FAILED) from None
     except TrainingInterrupted as interruption:
         result = interruption.result
-        with stop.deferred():
+        with stop.deferred(), _write_failures():
             write_run(result, out)
         files = f"{out}{os.sep}{{{CSV_NAME},{PLOT_NAME},{CHECKPOINT_NAME}}}"
         print(
@@ -383,7 +319,7 @@ def _train(args: argparse.Namespace, stop: StopSignals) -> int:
             file=sys.stderr,
         )
         return stop.exit_code
-    with stop.deferred():
+    with stop.deferred(), _write_failures():
         write_run(result, out)
     episodes = result.episodes
     print(
@@ -419,6 +355,21 @@ def _setup_failure(error: SetupError) -> _CommandError:
     if colon and field_name in _CONFIG_FIELDS:  # "resume_from: ...", "ray_address: ..."
         return _bad_argument(flag_of(field_name), rest)
     return _bad_argument("--env", message)
+
+
+@contextlib.contextmanager
+def _write_failures() -> Iterator[None]:
+    """A file of the run that cannot be written (a full disk, a read-only file system, no
+    permission): one line naming it and why, exit code 1. The workers are stopped by then,
+    and every file written before keeps its last complete version."""
+    try:
+        yield
+    except OSError as error:
+        where = f"cannot write {error.filename}" if error.filename else "cannot write the run"
+        raise _CommandError(
+            f"{where}: {error.strerror or error}; the files there before are kept",
+            code=_WRITE_FAILED,
+        ) from None
 
 
 def _prepare_out(out: Path) -> list[Path]:
@@ -460,7 +411,7 @@ def resume_command(args: argparse.Namespace, out: Path, checkpoint: Path) -> str
     ``--env``, ``--steps`` and ``--out``, every flag that differs from its default, and
     ``--resume-from``."""
     defaults = vars(build_parser().parse_args(["train"]))
-    values = {name: getattr(args, name) for name in _DEFAULTS if hasattr(args, name)}
+    values = {name: getattr(args, name) for name in _FIELDS if hasattr(args, name)}
     words = ["python", "-m", "a3cmem_lib", "train"]
     words += [flag_of("env_id"), values.pop("env_id"), flag_of("total_steps")]
     words += [str(values.pop("total_steps")), "--out", str(out)]
@@ -500,6 +451,11 @@ def _study(args: argparse.Namespace) -> int:
     base = _config_from(args, progress=False)
     if args.address is not None and args.backend != "ray":
         raise _bad_argument("--address", "needs --backend ray")
+    if args.address is not None:  # before the progress bar and the output folder
+        try:
+            check_reachable(args.address)
+        except SetupError as error:
+            raise _setup_failure(error) from None
     if args.follow_up:
         return _follow_up_study(args, base)
     if args.axis is not None:

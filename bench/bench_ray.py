@@ -26,10 +26,10 @@ import time
 from datetime import datetime, timezone
 from pathlib import Path
 
-from a3cmem_lib.distributed.ray_runtime import ensure_ray
 from a3cmem_lib.experiments.machine import describe_machine
 from a3cmem_lib.experiments.study import StudyConfig, run_study
 from a3cmem_lib.training import TrainConfig, train
+from a3cmem_lib.training.backends.ray_runtime import ensure_ray
 
 RESULTS = Path(__file__).resolve().parent / "results"
 MEMORIES = ["none", "fifo"]

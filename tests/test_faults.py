@@ -36,7 +36,7 @@ from a3cmem_lib.training import (
     save_checkpoint,
     train,
 )
-from a3cmem_lib.training.train import EPISODE_COLUMNS
+from a3cmem_lib.training.result import EPISODE_COLUMNS
 
 WORKERS = 2
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"

@@ -7,6 +7,7 @@ from __future__ import annotations
 import ast
 import inspect
 import pickle
+import re
 from pathlib import Path
 from typing import NamedTuple
 
@@ -15,6 +16,7 @@ import pytest
 
 import a3cmem_lib.memory as memory_package
 from a3cmem_lib.memory import (
+    REPLAY_MEMORIES,
     DedupBuffer,
     FIFOBuffer,
     PrioritizedReplayBuffer,
@@ -54,6 +56,25 @@ def test_other_objects_are_not_replay_memories(other):
 
 def test_prioritized_says_whether_priorities_shape_sampling(kind):
     assert make(kind).prioritized is kind.endswith("prioritized")
+
+
+def test_duplicates_are_counted_by_every_memory_through_the_protocol(kind, item):
+    memory = make(kind)
+    memory.push(item(0))
+    memory.push(item(0))
+    assert memory.duplicates == (1 if kind.startswith("dedup") else 0)
+
+
+@pytest.mark.parametrize("name", list(REPLAY_MEMORIES))
+def test_each_named_kind_builds_what_it_says(name):
+    kind = REPLAY_MEMORIES[name]
+    memory = kind.build(16, alpha=0.5, beta=0.3, key=lambda item: item, seed=0)
+    assert isinstance(memory, ReplayMemory) and len(memory) == 0 and memory.capacity == 16
+    assert memory.prioritized is kind.prioritized is ("per" in name)
+    assert isinstance(memory, DedupBuffer) is kind.deduplicates is name.endswith("+dedup")
+    if kind.deduplicates:
+        with pytest.raises(ValueError, match=re.escape(f"memory {name!r} deduplicates")):
+            kind.build(16)
 
 
 def test_the_same_calls_work_on_every_memory(kind, item, batch, same_state):

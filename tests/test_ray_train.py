@@ -21,7 +21,6 @@ import torch
 from ray.util.state import list_actors, list_tasks
 
 from a3cmem_lib.cli import main
-from a3cmem_lib.distributed import ray_runtime, ray_train
 from a3cmem_lib.distributed.ray_study import run_jobs_on_ray
 from a3cmem_lib.experiments.study import (
     RUNS_FILE,
@@ -36,6 +35,8 @@ from a3cmem_lib.training import (
     WorkerError,
     train,
 )
+from a3cmem_lib.training.backends import ray as ray_backend
+from a3cmem_lib.training.backends import ray_runtime
 
 TESTS = Path(__file__).parent
 
@@ -85,7 +86,7 @@ def kill_actor(class_name: str) -> None:
 def test_nothing_imports_ray_unless_asked():
     code = (
         "import sys, a3cmem_lib.cli, a3cmem_lib.training, a3cmem_lib.experiments.study;"
-        "import a3cmem_lib.distributed, a3cmem_lib.distributed.ray_runtime;"
+        "import a3cmem_lib.training.backends, a3cmem_lib.training.backends.ray_runtime;"
         "print('ray' in sys.modules)"
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
@@ -103,6 +104,32 @@ def test_missing_ray_is_one_line(monkeypatch, tmp_path, capsys):
     message = capsys.readouterr().err.strip()
     assert message == f"a3cmem train: error: argument --backend: {ray_runtime.INSTALL_HINT}"
     assert not (tmp_path / "r").exists()
+
+
+@pytest.mark.parametrize("command", ["train", "study"])
+def test_an_unreachable_address_is_one_line_naming_it(command, tmp_path, capsys):
+    out = tmp_path / "out"
+    argv = [command, "--backend", "ray", "--address", "127.0.0.1:1", "--out", str(out)]
+    argv += (
+        ["--steps", "100"]
+        if command == "train"
+        else ["--envs", "CartPole-v1", "--seeds", "1", "--budget", "CartPole-v1=100"]
+    )
+    start = time.monotonic()
+    code = main(argv)
+    assert time.monotonic() - start < 10
+    assert code == 2
+    message = capsys.readouterr().err.strip()
+    assert message.startswith(f"a3cmem {command}: error: argument --address: ")
+    assert "127.0.0.1:1" in message and "\n" not in message
+    assert not out.exists() or not any(out.iterdir())
+
+
+def test_an_address_that_is_not_one_is_refused_before_connecting():
+    for address in ("localhost", "10.0.0.1:port", ":6379"):
+        with pytest.raises(SetupError, match="ray_address: .* is not a cluster address"):
+            ray_runtime.check_reachable(address)
+    ray_runtime.check_reachable("auto")  # nothing to try: Ray looks for a local cluster
 
 
 def test_backend_is_validated():
@@ -213,7 +240,7 @@ def test_killed_worker_is_restarted_and_counted(local_ray, tmp_path):
 
 
 def test_worker_that_keeps_dying_fails_after_max_restarts(local_ray, monkeypatch):
-    monkeypatch.setattr(ray_train, "WORKER_RESTARTS", 1)  # two deaths are enough
+    monkeypatch.setattr(ray_backend, "WORKER_RESTARTS", 1)  # two deaths are enough
     with pytest.raises(WorkerError, match=r"worker 0 died on Ray and was not restarted"):
         with pytest.warns(RuntimeWarning, match="is being restarted"):
             train(tiny(env_id="a3c_test_envs:DieOnStep-v0"))

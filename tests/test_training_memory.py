@@ -6,9 +6,8 @@ from __future__ import annotations
 import pytest
 
 from a3cmem_lib.cli import main
-from a3cmem_lib.training import TrainConfig, train
+from a3cmem_lib.training import TrainConfig, WorkerError, train
 from a3cmem_lib.training.memory_layer import MemoryLayer
-from a3cmem_lib.training.train import WorkerError
 
 GRID = "a3cmem/GridWorld-v0"
 

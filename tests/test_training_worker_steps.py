@@ -14,17 +14,11 @@ import torch
 
 from a3cmem_lib.agent import ActorCritic, NumpyPolicy, SharedAdam, gae_advantages
 from a3cmem_lib.training import Schedule, TrainConfig
+from a3cmem_lib.training.messages import RolloutReport
 from a3cmem_lib.training.rollout import RolloutCollector, rollout_loss, rollout_segments
 from a3cmem_lib.training.schedules import StepCounter
 from a3cmem_lib.training.segments import segment_priority
-from a3cmem_lib.training.worker import (
-    DONE,
-    ROLLOUT,
-    WorkerContext,
-    copy_weights,
-    hogwild_step,
-    run_worker,
-)
+from a3cmem_lib.training.worker import WorkerContext, copy_weights, hogwild_step, run_worker
 
 
 def collector(t_max: int = 12, max_episode_steps: int = 5, record: bool = True):
@@ -185,8 +179,8 @@ def test_the_worker_loop_runs_in_this_process(memory: str) -> None:
         while True:
             messages.append(reader.recv())
     assert context.steps.value == 200
-    assert all(kind == ROLLOUT for kind, *_ in messages) and DONE not in messages
-    segments = [segment for _, _, items in messages for segment, _ in items]
+    assert all(isinstance(message, RolloutReport) for message in messages)
+    segments = [segment for message in messages for segment, _ in message.segments]
     moved = any(not torch.equal(a, b) for a, b in zip(before, model.parameters(), strict=True))
     if memory == "none":
         assert sent == 0 and not segments and moved

@@ -14,8 +14,8 @@ from __future__ import annotations
 import dataclasses
 from collections.abc import Callable, Sequence
 
-from a3cmem_lib.distributed.ray_runtime import ensure_ray
 from a3cmem_lib.experiments.study import JobResult, StudyJob, run_job
+from a3cmem_lib.training.backends.ray_runtime import ensure_ray
 
 _POLL_SECONDS = 1.0
 

@@ -7,6 +7,7 @@ Every buffer is a :class:`ReplayMemory` (one ``push`` / ``sample`` / ``update_pr
 
 from .dedup import DedupBuffer, hash_fields
 from .fifo import FIFOBuffer
+from .kinds import REPLAY_MEMORIES, MemoryKind
 from .prioritized import PrioritizedReplayBuffer, anneal_beta
 from .protocol import ReplayMemory
 from .storage import StoredItems, Transition
@@ -15,7 +16,9 @@ from .sumtree import SumTree
 __all__ = [
     "DedupBuffer",
     "FIFOBuffer",
+    "MemoryKind",
     "PrioritizedReplayBuffer",
+    "REPLAY_MEMORIES",
     "ReplayMemory",
     "StoredItems",
     "SumTree",

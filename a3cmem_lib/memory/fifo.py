@@ -72,6 +72,11 @@ class FIFOBuffer:
         """Whether priorities shape sampling: ``False``, this buffer samples uniformly."""
         return False
 
+    @property
+    def duplicates(self) -> int:
+        """Items refused as duplicates: 0, this buffer stores every item it is given."""
+        return 0
+
     # -- adding items ----------------------------------------------------------------------
     def as_stored(self, item: Any, *, batched: bool = False) -> StoredItems:
         """Check ``item`` against the stored structure and convert it to the stored dtypes.
@@ -206,12 +211,13 @@ class FIFOBuffer:
 
     def state_dict(self) -> dict[str, Any]:
         """A checkpoint of the buffer: items, ring position and random generator state, in
-        numpy arrays and plain values only (no class of this library)."""
+        numpy arrays and plain values only (no class of this library). The ring fills its
+        slots in order, so only the ``len(self)`` slots written are saved."""
         return {
             "capacity": self.capacity,
             "next": self._next,
             "size": self._size,
-            "storage": self._storage.state_dict(),
+            "storage": self._storage.state_dict(filled=self._size),
             "rng": self._rng.bit_generator.state,
         }
 

@@ -38,6 +38,12 @@ class ReplayMemory(Protocol):
         """Whether priorities shape sampling (``False``: uniform, priorities are ignored)."""
         ...
 
+    @property
+    def duplicates(self) -> int:
+        """Items refused so far because they duplicated a stored one (0 for a memory that
+        does not deduplicate; a restored ``state_dict`` brings its count along)."""
+        ...
+
     def __len__(self) -> int:
         """The number of items held, ``<= capacity``."""
         ...

@@ -345,18 +345,23 @@ class ColumnStorage:
         self.layout = None
         self.columns = []
 
-    def state_dict(self) -> dict[str, Any]:
+    def state_dict(self, filled: int | None = None) -> dict[str, Any]:
         """The structure in plain values (container kind, NamedTuple ``"module:qualname"``,
-        field names, shapes, dtype strings) and a copy of the columns."""
+        field names, shapes, dtype strings) and a copy of the columns' first ``filled`` rows
+        (``None``: all ``capacity``): a buffer that fills its slots in order saves only
+        the slots it wrote."""
         layout = None if self.layout is None else self.layout.state()
-        return {"layout": layout, "columns": [column.copy() for column in self.columns]}
+        rows = self.capacity if filled is None else filled
+        return {"layout": layout, "columns": [column[:rows].copy() for column in self.columns]}
 
     def load_state_dict(self, state: dict[str, Any]) -> None:
+        """Restore a :meth:`state_dict`: its rows go to the first slots; the columns get
+        this storage's capacity (the rows after the saved ones are zeros)."""
         columns = state["columns"]
         for column in columns:
-            if column.shape[0] != self.capacity:
+            if column.shape[0] > self.capacity:
                 raise ValueError(
-                    f"state_dict holds columns of capacity {column.shape[0]}, "
+                    f"state_dict holds columns of {column.shape[0]} rows, "
                     f"this buffer has capacity {self.capacity}"
                 )
         layout = state["layout"]
@@ -364,4 +369,8 @@ class ColumnStorage:
             layout = _Layout.from_state(layout)
         # else None, or a _Layout object: checkpoints written before layouts were plain values
         self.layout = layout
-        self.columns = [np.array(column, copy=True) for column in columns]
+        self.columns = []
+        for saved in columns:
+            column = np.zeros((self.capacity, *saved.shape[1:]), dtype=saved.dtype)
+            column[: saved.shape[0]] = saved
+            self.columns.append(column)

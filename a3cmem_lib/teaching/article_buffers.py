@@ -8,13 +8,7 @@ the sum-tree; ``bench/bench_memory.py`` times all of them. Nothing else may use 
 ``ArticleFIFOBuffer.sample`` raises on any buffer of transition tuples: ``np.random.choice``
 needs a 1-D array, and a list of tuples is not one. ``FixedArticleFIFOBuffer`` is the minimal
 fix (draw indices, then gather), timed so the comparison has a working baseline.
-
-The names these classes had before (``SeedFIFOBuffer``, ``FixedSeedFIFOBuffer``,
-``SeedPrioritizedReplayBuffer``) still import, with a ``DeprecationWarning`` naming the new
-name: published notebooks use them.
 """
-
-import warnings
 
 import numpy as np
 
@@ -76,24 +70,3 @@ class ArticlePrioritizedReplayBuffer:
     def update_priorities(self, indices, priorities):
         self.priorities[indices] = priorities
         self.max_priority = max(self.max_priority, np.max(priorities))
-
-
-_RENAMED = {
-    "SeedFIFOBuffer": "ArticleFIFOBuffer",
-    "FixedSeedFIFOBuffer": "FixedArticleFIFOBuffer",
-    "SeedPrioritizedReplayBuffer": "ArticlePrioritizedReplayBuffer",
-}
-"""Old class name -> the class's name now."""
-
-
-def __getattr__(name: str) -> type:
-    """Resolve an old class name of :data:`_RENAMED`, with a ``DeprecationWarning``."""
-    new_name = _RENAMED.get(name)
-    if new_name is None:
-        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-    warnings.warn(
-        f"{__name__}.{name} was renamed {new_name}; import {new_name} instead",
-        DeprecationWarning,
-        stacklevel=2,
-    )
-    return globals()[new_name]

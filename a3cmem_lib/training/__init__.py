@@ -13,8 +13,9 @@ from a3cmem_lib.training.checkpoint import Checkpoint, load_checkpoint, save_che
 from a3cmem_lib.training.config import DEDUP_KEYS, MEMORY_KINDS, TrainConfig
 from a3cmem_lib.training.errors import SetupError, TrainingInterrupted, WorkerError
 from a3cmem_lib.training.evaluate import evaluate
+from a3cmem_lib.training.result import TrainResult
 from a3cmem_lib.training.schedules import Schedule
-from a3cmem_lib.training.train import TrainResult, train
+from a3cmem_lib.training.train import train
 
 __all__ = [
     "DEDUP_KEYS",

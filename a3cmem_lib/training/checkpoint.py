@@ -8,6 +8,7 @@ Explained in notebooks/01_a3c_basics.ipynb (section "Checkpoints").
 
 from __future__ import annotations
 
+import io
 import os
 import warnings
 from dataclasses import dataclass
@@ -62,6 +63,11 @@ class Checkpoint:
 def save_checkpoint(path: str | os.PathLike[str], checkpoint: Checkpoint) -> None:
     """Write ``checkpoint`` to ``path`` atomically with :func:`torch.save`.
 
+    Raises:
+        OSError: ``path`` cannot be written (no space, read-only, no permission); its
+            ``filename`` is ``path``, the file there before is left as it was and no
+            temporary file is left behind.
+
     Only tensors and plain Python types are stored (numpy arrays of the replay buffer as
     bytes with their dtype and shape), so :func:`load_checkpoint` can use
     ``weights_only=True``, which never runs code from the file.
@@ -78,8 +84,10 @@ def save_checkpoint(path: str | os.PathLike[str], checkpoint: Checkpoint) -> Non
         "memory_state": _encode(checkpoint.memory_state),
         "obs_shape": list(checkpoint.obs_shape),
     }
+    serialized = io.BytesIO()  # in memory first: a full disk is then a plain OSError
+    torch.save(contents, serialized)
     with atomic_path(path) as temporary:
-        torch.save(contents, temporary)
+        temporary.write_bytes(serialized.getbuffer())
 
 
 def load_checkpoint(path: str | os.PathLike[str]) -> Checkpoint:

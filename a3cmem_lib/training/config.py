@@ -11,9 +11,13 @@ from pathlib import Path
 from typing import Any
 
 from a3cmem_lib.agent.model import ActorCriticModel, build_actor_critic
+from a3cmem_lib.memory import REPLAY_MEMORIES
+from a3cmem_lib.training.backends import BACKENDS as BACKEND_MODULES
+from a3cmem_lib.training.options import option
 
-MEMORY_KINDS = ("none", "fifo", "per", "fifo+dedup", "per+dedup")
-"""Values of ``TrainConfig.memory``: ``none`` is plain A3C, the rest name the replay buffer."""
+MEMORY_KINDS = ("none", *REPLAY_MEMORIES)
+"""Values of ``TrainConfig.memory``: ``none`` is plain A3C, the rest name the replay buffer
+(:data:`a3cmem_lib.memory.REPLAY_MEMORIES`)."""
 
 DEDUP_KEYS = ("experience", "state-action")
 """What makes two segments duplicates: ``experience`` compares everything the environment
@@ -24,8 +28,9 @@ compares only the states and actions."""
 START_METHODS = ("spawn", "fork", "forkserver")
 OPTIMIZERS = ("adam", "rmsprop")
 ACTIVATIONS = ("tanh", "relu")
-BACKENDS = ("local", "ray")
-"""Values of ``TrainConfig.backend``: worker processes on this machine, or Ray actors."""
+BACKENDS = tuple(BACKEND_MODULES)
+"""Values of ``TrainConfig.backend``: worker processes on this machine, or Ray actors
+(:mod:`a3cmem_lib.training.backends`)."""
 
 
 @dataclass
@@ -39,114 +44,143 @@ class TrainConfig:
     Explained in notebooks/01_a3c_basics.ipynb.
     """
 
-    env_id: str = "CartPole-v1"
+    env_id: str = option(
+        "CartPole-v1", "gymnasium environment id", name="--env", group="run", fits="model"
+    )
     """Gymnasium id of an environment with a 1-D ``Box`` observation and ``Discrete`` actions."""
-    num_workers: int = 2
+    num_workers: int = option(2, "processes", name="--workers")
     """Number of asynchronous worker processes (each with its own environment), >= 1."""
-    total_steps: int = 500_000
+    total_steps: int = option(500_000, "env steps", name="--steps", group="run")
     """Stop once the global environment-step counter reaches this (all workers together).
     Each worker finishes its current rollout, so the run can overshoot by at most
     ``num_workers * t_max`` steps."""
-    seed: int = 0
+    seed: int = option(0, "base seed (worker i uses seed + i)", group="run")
     """Base seed, >= 0: the model init uses ``seed``; worker ``i`` seeds torch, its action
     sampler (numpy), its environment and its action space with ``seed + i`` (plus the global
     step when resuming). With one worker a seeded run is bit-reproducible."""
-    t_max: int = 10
+    t_max: int = option(10, "steps per rollout")
     """Environment steps per rollout, i.e. per gradient update of each worker (>= 1)."""
-    gamma: float = 0.99
+    gamma: float = option(0.99, "discount factor")
     """Discount factor, in [0, 1]."""
-    gae_lambda: float = 1.0
+    gae_lambda: float = option(1.0, "GAE lambda")
     """GAE lambda in [0, 1]; 1.0 is the paper's n-step advantage, 0.0 the one-step TD error."""
-    learning_rate: float = 3e-3
+    learning_rate: float = option(3e-3, "learning rate", name="--lr")
     """Initial learning rate of the shared optimizer, > 0."""
-    anneal_lr: bool = True
+    anneal_lr: bool = option(True, "decay the learning rate linearly to 0")
     """Decay the learning rate linearly to 0 at ``total_steps`` (as in the A3C paper)."""
-    optimizer: str = "adam"
+    optimizer: str = option("adam", "shared optimizer", choices=OPTIMIZERS, fits="model")
     """Shared optimizer: ``"adam"`` (SharedAdam) or ``"rmsprop"`` (SharedRMSprop, the paper's)."""
-    value_coef: float = 0.5
+    value_coef: float = option(0.5, "value-loss weight")
     """Weight of the value loss in the total loss, >= 0."""
-    entropy_coef: float = 0.01
+    entropy_coef: float = option(0.01, "entropy-bonus weight")
     """Weight of the entropy bonus in the total loss, >= 0."""
-    max_grad_norm: float = 0.5
+    max_grad_norm: float = option(0.5, "gradient clip norm")
     """Clip each worker's gradient to this global L2 norm before applying it, > 0."""
-    hidden_sizes: tuple[int, ...] = (128,)
+    hidden_sizes: tuple[int, ...] = option((128,), "widths of the hidden layers", fits="model")
     """Widths of the shared trunk's hidden layers (vector observations: the MLP
     :class:`~a3cmem_lib.agent.ActorCritic`)."""
-    activation: str = "tanh"
+    activation: str = option("tanh", "trunk activation", choices=ACTIVATIONS, fits="model")
     """Trunk activation of the MLP: ``"tanh"`` or ``"relu"``."""
-    conv_channels: int = 16
+    conv_channels: int = option(16, "conv net: channels", fits="model")
     """Image observations (H, W, C) get :class:`~a3cmem_lib.agent.ConvActorCritic`, the
     MinAtar paper's network: one convolution with this many output channels, ..."""
-    conv_kernel: int = 3
+    conv_kernel: int = option(3, "conv net: kernel size", fits="model")
     """... this kernel size (stride 1, no padding; at most H and W), ..."""
-    conv_hidden: int = 128
+    conv_hidden: int = option(128, "conv net: hidden units", fits="model")
     """... then one fully connected ReLU layer of this many units before the heads."""
-    start_method: str | None = None
+    start_method: str | None = option(None, "multiprocessing start method", choices=START_METHODS)
     """Multiprocessing start method: ``"spawn"``, ``"fork"``, ``"forkserver"``, or ``None``
     for the platform default."""
-    progress: bool = True
+    progress: bool = option(True, "show a progress bar")
     """Show a tqdm progress bar (steps, episodes, mean return of the last 100 episodes)."""
-    stop_return: float | None = None
+    stop_return: float | None = option(None, "stop when the 100-episode mean hits it")
     """If set, stop early once the mean return of the last 100 episodes reaches it
     (CartPole-v1 counts as solved at 475)."""
-    resume_from: str | None = None
+    resume_from: str | None = option(None, "checkpoint.pt to continue training from")
     """Path of a checkpoint (see :mod:`a3cmem_lib.training.checkpoint`) to continue from:
     weights, optimizer state, step counters and, for a memory-layer run, the replay buffer
     (items, priorities, dedup keys) are restored; ``total_steps`` stays absolute."""
-    checkpoint_every: int | None = None
+    checkpoint_every: int | None = option(
+        None,
+        "also write the three output files every STEPS environment steps",
+        group="run",
+        metavar="STEPS",
+    )
     """If set (>= 1), write a checkpoint to ``checkpoint_path`` every time the global step
     passes another multiple of it, and when training is interrupted (atomically: a kill
     mid-write leaves the previous checkpoint intact)."""
     checkpoint_path: str | None = None
     """Where periodic checkpoints go; ``None``: ``checkpoint.pt`` in
     :meth:`default_out_dir`, the folder the CLI writes to by default."""
-    backend: str = "local"
+    backend: str = option(
+        "local",
+        "local: worker processes here; ray: Ray actors (pip install 'a3cmem[ray]')",
+        choices=BACKENDS,
+        group="run",
+    )
     """``"local"``: worker processes on this machine around a model in shared memory;
     ``"ray"``: workers and the learner as Ray actors (``pip install "a3cmem[ray]"``; see
-    :mod:`a3cmem_lib.distributed.ray_train` and notebooks/08_scaling_out.ipynb)."""
-    ray_address: str | None = None
+    :mod:`a3cmem_lib.training.backends.ray` and notebooks/08_scaling_out.ipynb)."""
+    ray_address: str | None = option(
+        None,
+        "with --backend ray: a running Ray cluster to join (default: start Ray here)",
+        name="--address",
+        group="run",
+    )
     """With ``backend="ray"``: the address of a running Ray cluster to join (what
     ``ray start --head`` prints, e.g. ``"192.168.0.2:6379"``, or ``"auto"``); ``None``
     starts a Ray instance on this machine, or reuses the one this process already runs."""
 
     # -- the memory layer (notebooks/05_async_training_with_memory.ipynb) --------------------
-    memory: str = "none"
+    memory: str = option(
+        "none", "replay memory, or none", choices=MEMORY_KINDS, group="run", fits="memory"
+    )
     """``"none"``: plain A3C, every worker applies its own gradients. Otherwise workers push
     segments of experience (up to ``t_max`` steps of one episode, with the behaviour
     policy's log-probabilities) into a replay buffer the learner owns: ``"fifo"``,
     ``"per"`` (prioritized), ``"fifo+dedup"`` or ``"per+dedup"`` (deduplicating)."""
-    capacity: int = 5_000
+    capacity: int = option(5_000, "segments the buffer holds", group="memory", fits="memory")
     """Segments the replay buffer holds (>= 1); the oldest is overwritten first."""
-    alpha: float = 0.6
+    alpha: float = option(0.6, "PER prioritization exponent", group="memory", fits="memory")
     """Prioritization exponent α of ``per`` memories, in [0, 1] (0 samples uniformly)."""
-    beta: float = 0.4
+    beta: float = option(0.4, "PER initial IS exponent (annealed to 1)", group="memory")
     """Initial importance-sampling exponent β of ``per`` memories, in [0, 1]; it is
     annealed linearly to 1 at ``total_steps``."""
-    dedup_key: str = "experience"
+    dedup_key: str = option(
+        "experience", "what makes duplicates", choices=DEDUP_KEYS, group="memory", fits="memory"
+    )
     """What makes two segments duplicates in ``+dedup`` memories: ``"experience"`` (all the
     environment produced; behaviour log-probabilities ignored) or ``"state-action"``."""
-    dedup_decimals: int | None = None
+    dedup_decimals: int | None = option(
+        None, "round floats before the dedup key", group="memory", fits="memory"
+    )
     """Round float fields to this many decimals before the dedup key is taken (``None``:
     exact). Near-duplicates in continuous spaces then count as duplicates."""
-    batch_size: int = 32
+    batch_size: int = option(32, "segments per learner update", group="memory")
     """Segments per learner update (>= 1); learning starts once the buffer holds a batch."""
-    replay_ratio: float = 4.0
+    replay_ratio: float = option(4.0, "samples per pushed segment", group="memory")
     """Segments the learner samples per segment pushed (> 0): each experience is replayed
     this many times on average, i.e. ``replay_ratio / batch_size`` updates per segment."""
-    fresh_fraction: float = 0.0
+    fresh_fraction: float = option(
+        0.0,
+        "share of each learner batch taken from the newest untrained segments (LASER)",
+        group="memory",
+    )
     """LASER-style mixture (Schmitt et al., 2020), in [0, 1]: the share of every learner
     batch taken from segments received since the last update and not trained on yet (up
     to ``round(fresh_fraction * batch_size)`` of the most recent ones; the rest of the batch
     is sampled from the buffer). Every segment is stored in the buffer too, so one not taken
     fresh is still replayed. 0 (the default) samples whole batches from the buffer."""
-    hybrid: bool = False
+    hybrid: bool = option(False, "workers also apply their on-policy A3C gradients", group="memory")
     """Workers also apply their own on-policy A3C gradients (ACER-style), besides the
     learner's replay updates. Only with a memory."""
-    rho_bar: float = 1.0
+    rho_bar: float = option(1.0, "V-trace rho-bar", group="memory")
     """V-trace truncation ρ̄ of the importance ratios π/μ in the learner (> 0)."""
-    c_bar: float = 1.0
+    c_bar: float = option(1.0, "V-trace c-bar", group="memory")
     """V-trace truncation c̄ of the trace-cutting ratios (> 0)."""
-    off_policy_correction: bool = True
+    off_policy_correction: bool = option(
+        True, "V-trace importance ratios in the learner", group="memory"
+    )
     """Correct replayed experience with V-trace importance ratios. ``False`` treats it as
     on-policy (ratios 1), as the original article's code did: kept to show why the
     correction matters."""

@@ -20,13 +20,7 @@ import numpy as np
 
 from a3cmem_lib.agent.model import ActorCriticModel
 from a3cmem_lib.agent.shared_optim import SharedOptimizer
-from a3cmem_lib.memory import (
-    DedupBuffer,
-    FIFOBuffer,
-    PrioritizedReplayBuffer,
-    ReplayMemory,
-    hash_fields,
-)
+from a3cmem_lib.memory import REPLAY_MEMORIES, ReplayMemory, hash_fields
 from a3cmem_lib.training.config import DEDUP_KEYS, MEMORY_KINDS, TrainConfig
 from a3cmem_lib.training.learner import Learner, LearnerUpdate
 from a3cmem_lib.training.policy_lag import PolicyLag
@@ -67,7 +61,9 @@ def build_memory(
     decimals: int | None = None,
     seed: int | None = None,
 ) -> ReplayMemory | None:
-    """The replay buffer for ``TrainConfig.memory == kind`` (``None`` for ``"none"``).
+    """The replay buffer for ``TrainConfig.memory == kind`` (``None`` for ``"none"``), as
+    :data:`a3cmem_lib.memory.REPLAY_MEMORIES` builds it; deduplicating kinds key segments
+    with :class:`SegmentKey`.
 
     Args:
         kind: one of :data:`MEMORY_KINDS`.
@@ -81,13 +77,9 @@ def build_memory(
         raise ValueError(f"memory must be one of {MEMORY_KINDS}, got {kind!r}")
     if kind == "none":
         return None
-    if kind.startswith("per"):
-        buffer: FIFOBuffer = PrioritizedReplayBuffer(capacity, alpha=alpha, beta=beta, seed=seed)
-    else:
-        buffer = FIFOBuffer(capacity, seed=seed)
-    if kind.endswith("+dedup"):
-        return DedupBuffer(buffer, key=SegmentKey(dedup_key, decimals))
-    return buffer
+    memory = REPLAY_MEMORIES[kind]
+    key = SegmentKey(dedup_key, decimals) if memory.deduplicates else None
+    return memory.build(capacity, alpha=alpha, beta=beta, key=key, seed=seed)
 
 
 class MemoryLayer:
@@ -156,7 +148,7 @@ class MemoryLayer:
         """Continue with the buffer of a checkpoint (``TrainResult.memory_state``); the
         counters of :meth:`stats` keep counting this run only."""
         self.memory.load_state_dict(memory_state)
-        self.duplicates_before = self._duplicates_stored()
+        self.duplicates_before = self.memory.duplicates
 
     def receive(
         self,
@@ -240,15 +232,12 @@ class MemoryLayer:
                 "arrived: experience was lost or duplicated between worker and memory"
             )
 
-    def _duplicates_stored(self) -> int:
-        return self.memory.duplicates if isinstance(self.memory, DedupBuffer) else 0
-
     def stats(self) -> dict[str, float]:
         """Counters of this run (a resumed run counts from its start): segments and
         environment steps received, segments stored and duplicate, the buffer's size (old
         items included), and the learner's updates and samples."""
         received = sum(self.received)
-        duplicates = self._duplicates_stored() - self.duplicates_before
+        duplicates = self.memory.duplicates - self.duplicates_before
         return {
             "segments_received": received,
             "steps_received": self.steps_received,

@@ -19,6 +19,7 @@ from a3cmem_lib.agent.model import ActorCriticModel
 from a3cmem_lib.agent.shared_optim import SharedOptimizer
 from a3cmem_lib.training.config import TrainConfig
 from a3cmem_lib.training.errors import WorkerError
+from a3cmem_lib.training.messages import RolloutReport, WorkerDone, WorkerFailed
 from a3cmem_lib.training.schedules import StepCounter
 from a3cmem_lib.training.worker import WorkerContext, worker_main
 
@@ -95,13 +96,19 @@ class WorkerPool:
         return end - self.start_time
 
     def __enter__(self) -> WorkerPool:
+        self.start()
+        return self
+
+    def start(self) -> None:
+        """Start every worker (on failure, shut down the ones started and re-raise); wall
+        times count from here."""
+        self.start_time = time.monotonic()
         try:
             for worker_id in range(self.config.num_workers):
                 self.start_worker(worker_id)
         except BaseException:
             self.shutdown()
             raise
-        return self
 
     def __exit__(self, *exc_info: object) -> None:
         self.shutdown()
@@ -139,9 +146,10 @@ class WorkerPool:
             # closing it before the next start also keeps it out of later forked children.
             writer.close()
 
-    def receive(self, timeout: float) -> Iterator[tuple[int, tuple]]:
-        """Yield ``(worker_id, message)`` for each message that arrives within ``timeout``
-        seconds. Raises :class:`WorkerError` if a worker died without reporting."""
+    def receive(self, timeout: float) -> Iterator[RolloutReport | WorkerDone | WorkerFailed]:
+        """Yield each message (:mod:`a3cmem_lib.training.messages`) that arrives within
+        ``timeout`` seconds. Raises :class:`WorkerError` if a worker died without
+        reporting."""
         for reader in wait(self.open_readers, timeout=timeout):
             worker_id = self.readers[reader]
             try:
@@ -154,7 +162,7 @@ class WorkerPool:
                     "reporting an error (under spawn/forkserver, a script that calls train() "
                     "must do so inside `if __name__ == '__main__':`)"
                 ) from None
-            yield worker_id, message
+            yield message
 
     def finished(self, worker_id: int) -> None:
         """Worker ``worker_id`` reported that it is done: stop waiting for it."""

@@ -28,18 +28,9 @@ from a3cmem_lib.agent.shared_optim import SharedOptimizer
 from a3cmem_lib.envs import make_env, space_shapes
 from a3cmem_lib.training.config import TrainConfig
 from a3cmem_lib.training.lifeline import exit_with_parent
+from a3cmem_lib.training.messages import RolloutReport, WorkerDone, WorkerFailed, stamp_episodes
 from a3cmem_lib.training.rollout import Rollout, RolloutCollector, rollout_loss, rollout_segments
 from a3cmem_lib.training.schedules import Schedule, StepCounter
-
-# Messages a worker sends to the parent on its own pipe (tuples, first item is the kind):
-#   ("rollout", episodes, segments[, version])  after a rollout in which an episode ended or
-#       that made segments: episodes [(return, length, global_step, wall_time), ...], with a
-#       memory layer segments [(Segment, priority), ...], and (when the context has a
-#       ``versions`` counter) the policy version the rollout was acted with
-#   ("done", segments_sent[, lags])  the step budget is spent or the parent asked to stop;
-#       lags: int64 (n,) policy lag of each gradient this worker applied
-#   ("error", formatted_traceback)   the worker raised
-ROLLOUT, DONE, ERROR = "rollout", "done", "error"
 
 TERMINATED = threading.Event()
 """Set in a worker process by SIGTERM: the loop ends after the current rollout. (A
@@ -90,7 +81,9 @@ class WorkerContext:
 
 
 def worker_main(context: WorkerContext) -> None:
-    """Process entry point: run :func:`run_worker`, report how it ended on the pipe."""
+    """Process entry point: run :func:`run_worker`, report how it ended on the pipe
+    (:class:`~a3cmem_lib.training.messages.WorkerDone` or
+    :class:`~a3cmem_lib.training.messages.WorkerFailed`)."""
     # Ctrl-C reaches the whole process group; the parent alone handles it and stops us.
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     # SIGTERM to the whole group (systemd, Slurm): finish the rollout, report, exit cleanly,
@@ -103,11 +96,11 @@ def worker_main(context: WorkerContext) -> None:
     try:
         lags: list[int] = []
         segments_sent = run_worker(context, lags)
-        done = (DONE, segments_sent, np.array(lags, dtype=np.int64))
-        context.connection.send(done if context.versions is not None else done[:2])
+        measured = np.array(lags, dtype=np.int64) if context.versions is not None else None
+        context.connection.send(WorkerDone(context.worker_id, segments_sent, measured))
     except BaseException:
         with contextlib.suppress(OSError):  # the parent may be gone already
-            context.connection.send((ERROR, traceback.format_exc()))
+            context.connection.send(WorkerFailed(context.worker_id, traceback.format_exc()))
     finally:
         context.connection.close()
 
@@ -212,19 +205,15 @@ def report_rollout(
     segments: list[tuple[Any, float]],
     version: int | None = None,
 ) -> None:
-    """Send the rollout's finished episodes and its segments to the parent, if any.
+    """Send the rollout's finished episodes and its segments to the parent as a
+    :class:`~a3cmem_lib.training.messages.RolloutReport`, if there are any.
 
-    ``step`` is the global step after the rollout; an episode that ended at step index t of
-    the rollout is stamped ``step - (T - 1 - t)``. ``version``, the policy version the
-    rollout was acted with, is sent too unless ``None``.
+    ``step`` is the global step after the rollout (see
+    :func:`~a3cmem_lib.training.messages.stamp_episodes`); ``version`` is the policy version
+    the rollout was acted with (``None``: not counted).
     """
     if not rollout.episodes and not segments:
         return
     now = time.monotonic() - context.start_time
-    last = rollout.length - 1
-    episodes = [
-        (episode_return, length, step - (last - t), now)
-        for episode_return, length, t in rollout.episodes
-    ]
-    message = (ROLLOUT, episodes, segments)
-    context.connection.send(message if version is None else (*message, version))
+    episodes = stamp_episodes(rollout.episodes, rollout.length, step, now, context.worker_id)
+    context.connection.send(RolloutReport(context.worker_id, episodes, segments, version))

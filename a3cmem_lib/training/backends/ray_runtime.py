@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import os
 import shutil
+import socket
 from types import ModuleType
 
 from a3cmem_lib.training.errors import SetupError
@@ -20,6 +21,9 @@ _OBJECT_STORE_BYTES = 512 * 1024**2
 replay buffer fit many times over (Ray's default, 30 % of the RAM, is far more)."""
 _MIN_OBJECT_STORE_BYTES = 80 * 1024**2
 """Ray's smallest object store (75 MiB) with a margin."""
+CONNECT_SECONDS = 5.0
+"""How long a cluster's address may take to accept a connection before it counts as
+unreachable (Ray itself retries for minutes)."""
 
 
 def import_ray() -> ModuleType:
@@ -48,10 +52,12 @@ def ensure_ray(address: str | None = None, *, num_cpus: int = 1) -> ModuleType:
 
     Raises:
         ImportError: Ray is not installed (:data:`INSTALL_HINT`).
-        SetupError: no Ray cluster answers at ``address`` (the message starts with
-            ``ray_address:``).
+        SetupError: no Ray cluster answers at ``address`` (:func:`check_reachable`, within
+            :data:`CONNECT_SECONDS`; the message starts with ``ray_address:``).
     """
     ray = import_ray()
+    if address is not None:
+        check_reachable(address)
     if ray.is_initialized():
         return ray
     if address is not None:
@@ -70,6 +76,40 @@ def ensure_ray(address: str | None = None, *, num_cpus: int = 1) -> ModuleType:
         logging_level="warning",
     )
     return ray
+
+
+def check_reachable(address: str, timeout: float = CONNECT_SECONDS) -> None:
+    """Raise :class:`SetupError` (starting ``ray_address:``) unless ``address``'s host
+    accepts a TCP connection on its port within ``timeout`` seconds. ``"auto"`` and
+    ``"local"`` (no host to try) pass; Ray itself reports a missing local cluster at once.
+
+    Args:
+        address: ``"HOST:PORT"``, ``"ray://HOST:PORT"`` (Ray Client), ``"auto"`` or
+            ``"local"``.
+        timeout: seconds to wait for the connection.
+    """
+    target = address.removeprefix("ray://")
+    if target in ("auto", "local"):
+        return
+    host, _, port = target.rpartition(":")
+    if not host or not port.isdigit():
+        raise SetupError(
+            f"ray_address: {address!r} is not a cluster address: expected HOST:PORT (what "
+            "`ray start --head` prints, e.g. 192.168.0.2:6379) or 'auto'"
+        )
+    try:
+        with socket.create_connection((host.strip("[]"), int(port)), timeout=timeout):
+            pass
+    except OSError as error:
+        reason = (
+            f"no answer within {timeout:g} s"
+            if isinstance(error, TimeoutError)
+            else (error.strerror or str(error)).lower()
+        )
+        raise SetupError(
+            f"ray_address: no Ray cluster answers at {address!r} ({reason}): check the "
+            "address `ray start --head` printed"
+        ) from None
 
 
 def _object_store_bytes() -> int | None:

@@ -36,28 +36,17 @@ Explained in notebooks/08_scaling_out.ipynb.
 from __future__ import annotations
 
 import math
-import threading
 import time
 import warnings
-from collections import deque
-from collections.abc import Callable
 from typing import Any
 
-import pandas as pd
-from tqdm.auto import tqdm
-
-from a3cmem_lib.distributed.actors import BatchReport, LearnerActor, RolloutWorker
-from a3cmem_lib.distributed.ray_runtime import ensure_ray, import_ray
+from a3cmem_lib.training.backends.ray_actors import LearnerActor, RolloutWorker
+from a3cmem_lib.training.backends.ray_runtime import ensure_ray, import_ray
 from a3cmem_lib.training.checkpoint import Checkpoint
 from a3cmem_lib.training.config import TrainConfig
-from a3cmem_lib.training.ctrl_c import first_ctrl_c_sets
-from a3cmem_lib.training.errors import SetupError, TrainingInterrupted, WorkerError
-from a3cmem_lib.training.train import (
-    EPISODE_COLUMNS,
-    TrainResult,
-    check_environment,
-    read_resume_checkpoint,
-)
+from a3cmem_lib.training.driver import POLL_SECONDS, Snapshot
+from a3cmem_lib.training.errors import SetupError, WorkerError
+from a3cmem_lib.training.messages import BatchReport, Episode, stamp_episodes
 
 ray = import_ray()
 
@@ -68,69 +57,54 @@ MAX_PENDING_PUSHES = 2
 """Pushes of one worker the learner actor may not have processed yet (back-pressure)."""
 WORKER_RESTARTS = 3
 """How often Ray restarts a worker actor that died (``max_restarts``)."""
-_POLL_SECONDS = 0.1
-_WIND_DOWN_SECONDS = 5.0
 _SHUTDOWN_SECONDS = 10.0
-_RECENT = 100
 
 
-def train_on_ray(
-    config: TrainConfig, *, on_checkpoint: Callable[[TrainResult], None] | None = None
-) -> TrainResult:
-    """:func:`a3cmem_lib.training.train` with ``config.backend == "ray"``: same arguments,
-    same result, same errors (see the module docstring for what differs inside).
+class RayBackend:
+    """The Ray backend of :func:`a3cmem_lib.training.train` (``config.backend == "ray"``;
+    see the module docstring for what differs from the local one).
 
     Ray is started (``config.ray_address`` is ``None``) or joined once per process and left
     running for the next run (``ray.shutdown()`` stops it); the run's actors are killed
-    before this returns or raises.
+    when the backend is left.
+
+    Args:
+        config: the run's configuration.
+        obs_shape, n_actions: the environment's spaces.
+        resumed: the checkpoint to continue from, or ``None``.
 
     Raises:
         ImportError: Ray is not installed (the message says how to install it).
-        SetupError: the environment or checkpoint does not fit, or the cluster has fewer
-            than ``num_workers + 1`` CPUs (one per worker actor, one for the learner).
-        WorkerError: a worker raised or died more than :data:`WORKER_RESTARTS` times, or the
-            learner actor raised or died.
-        TrainingInterrupted: Ctrl-C; its ``result`` holds the run so far.
+        SetupError: no Ray cluster answers at ``config.ray_address``, or the cluster has
+            fewer than ``num_workers + 1`` CPUs (one per worker actor, one for the learner).
     """
-    obs_shape, n_actions = check_environment(config.env_id)
-    resumed = read_resume_checkpoint(config, obs_shape, n_actions)
-    ensure_ray(config.ray_address, num_cpus=config.num_workers + 1)
-    cpus = ray.cluster_resources().get("CPU", 0)
-    if cpus < config.num_workers + 1:
-        raise SetupError(
-            f"num_workers: {config.num_workers} workers need {config.num_workers + 1} CPUs "
-            "on the Ray cluster (one per worker actor, one for the learner actor); it has "
-            f"{cpus:g}: lower num_workers, or add nodes or CPUs to the cluster"
-        )
-    return _RayRun(config, obs_shape, n_actions, resumed, on_checkpoint).execute()
 
-
-class _RayRun:
-    """One call of :func:`train_on_ray`: the actors, the driver's loop, the result."""
+    progress_label = "A3C on Ray"
 
     def __init__(
         self,
         config: TrainConfig,
         obs_shape: tuple[int, ...],
         n_actions: int,
-        resumed: Checkpoint | None,
-        on_checkpoint: Callable[[TrainResult], None] | None,
+        resumed: Checkpoint | None = None,
     ) -> None:
+        ensure_ray(config.ray_address, num_cpus=config.num_workers + 1)
+        cpus = ray.cluster_resources().get("CPU", 0)
+        if cpus < config.num_workers + 1:
+            raise SetupError(
+                f"num_workers: {config.num_workers} workers need {config.num_workers + 1} "
+                "CPUs on the Ray cluster (one per worker actor, one for the learner actor); "
+                f"it has {cpus:g}: lower num_workers, or add nodes or CPUs to the cluster"
+            )
         self.config, self.obs_shape, self.n_actions = config, obs_shape, n_actions
-        self.resumed, self.on_checkpoint = resumed, on_checkpoint
+        self.resumed = resumed
         self.start_step = resumed.global_step if resumed is not None else 0
-        self.start_episode = resumed.episodes if resumed is not None else 0
         self.global_step = self.start_step
         workers = config.num_workers
         self.rollouts_per_batch = max(1, math.ceil(STEPS_PER_BATCH / config.t_max))
         self.steps_sent, self.segments_sent = [0] * workers, [0] * workers
         self.loss = {"worker_restarts": 0, "batches_lost": 0, "steps_lost": 0, "segments_lost": 0}
         self.restarts = [0] * workers
-        self.records: list[tuple[int, int, float, float, int, int]] = []
-        self.recent_returns: deque[float] = deque(maxlen=_RECENT)
-        every = config.checkpoint_every
-        self.next_checkpoint = None if every is None else (self.start_step // every + 1) * every
-        self.stop_requested = threading.Event()
         self.stopping = False
         # ref -> (kind, worker_id, what the handler needs): the driver's outstanding calls
         self.pending: dict[Any, tuple[str, int, Any]] = {}
@@ -142,34 +116,26 @@ class _RayRun:
         self.newest_version = 0
         self.learner = None
         self.workers: list[Any] = []
-        self.start_time = self.end_time = time.monotonic()
+        self.episodes: list[Episode] = []
+        self.start_time = time.monotonic()
+
+    @property
+    def running(self) -> bool:
+        return bool(self.pending)
+
+    def __enter__(self) -> RayBackend:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.shutdown()
 
     # -- lifetime --------------------------------------------------------------------------
 
-    def execute(self) -> TrainResult:
-        """Start the actors, run the loop to the end (or an interruption), build the result,
-        and kill every actor whatever happens."""
-        interrupted = False
-        try:
-            try:
-                with first_ctrl_c_sets(self.stop_requested):
-                    self.start_actors()
-                    try:
-                        self.collect()
-                    except KeyboardInterrupt:
-                        interrupted = True
-                        self.wind_down()
-            except KeyboardInterrupt:  # pressed again while winding down: stop at once
-                interrupted = True
-            self.end_time = time.monotonic()
-            result = self.result(interrupted, finished=True)
-        finally:
-            self.shutdown()
-        if self.config.checkpoint_every is not None:
-            self.write_checkpoint(result)
-        if interrupted:
-            raise TrainingInterrupted(result)
-        return result
+    def start(self) -> None:
+        """Start the actors and hand every worker its first batch."""
+        self.start_actors()
+        for worker_id in range(self.config.num_workers):
+            self.submit(worker_id)
 
     def start_actors(self) -> None:
         """The learner actor (1 CPU, never restarted) and one worker actor per worker
@@ -204,56 +170,21 @@ class _RayRun:
                     pass
             alive = still
             if alive:
-                time.sleep(_POLL_SECONDS)
+                time.sleep(POLL_SECONDS)
         self.pending.clear()
         self.learner, self.workers = None, []
 
     # -- the driver's loop -----------------------------------------------------------------
 
-    def collect(self) -> None:
-        """Hand out batches and pass pushes on until the budget is spent, with a progress
-        bar; raises ``KeyboardInterrupt`` at the first poll after Ctrl-C."""
-        config = self.config
-        for worker_id in range(config.num_workers):
-            self.submit(worker_id)
-        with tqdm(
-            total=config.total_steps,
-            initial=self.start_step,
-            unit="step",
-            desc=f"A3C on Ray {config.env_id}",
-            disable=not config.progress,
-            dynamic_ncols=True,
-        ) as bar:
-            while self.pending:
-                self.poll()
-                if self.stop_requested.is_set():
-                    raise KeyboardInterrupt
-                if self.recent_returns:
-                    mean_return = sum(self.recent_returns) / len(self.recent_returns)
-                    bar.set_postfix(
-                        episodes=len(self.records),
-                        mean_return_100=f"{mean_return:.1f}",
-                        refresh=False,
-                    )
-                    if self.solved(mean_return):
-                        self.stopping = True
-                bar.update(min(self.global_step, config.total_steps) - bar.n)
-                if self.next_checkpoint is not None and self.global_step >= self.next_checkpoint:
-                    self.write_checkpoint(self.result(interrupted=False, finished=False))
-                    every = config.checkpoint_every
-                    self.next_checkpoint = (self.global_step // every + 1) * every
-
-    def wind_down(self) -> None:
-        """After Ctrl-C: start no new batch, keep what the batches and pushes under way
-        deliver (for at most 5 s)."""
+    def stop(self, *, interrupted: bool = False) -> None:
+        """Start no new batch; the batches and pushes under way finish."""
         self.stopping = True
-        deadline = time.monotonic() + _WIND_DOWN_SECONDS
-        while self.pending and time.monotonic() < deadline:
-            self.poll()
 
-    def poll(self) -> None:
-        """Wait up to 0.1 s for one outstanding call, and handle every one that is done."""
-        ready, _ = ray.wait(list(self.pending), num_returns=1, timeout=_POLL_SECONDS)
+    def poll(self, timeout: float = POLL_SECONDS) -> list[Episode]:
+        """Wait up to ``timeout`` seconds for one outstanding call, handle every one that
+        is done, and return the episodes that ended in the batches received."""
+        self.episodes = []
+        ready, _ = ray.wait(list(self.pending), num_returns=1, timeout=timeout)
         for ref in ready:
             kind, worker_id, extra = self.pending.pop(ref)
             handlers = {
@@ -263,6 +194,7 @@ class _RayRun:
                 "restarted": self.on_restarted,
             }
             handlers[kind](ref, worker_id, extra)
+        return self.episodes
 
     def submit(self, worker_id: int) -> None:
         """Start the worker's next batch, unless it is busy, stopped, at its bound of
@@ -301,11 +233,9 @@ class _RayRun:
         self.steps_sent[worker_id] += report.steps
         self.segments_sent[worker_id] += report.segments
         wall_time = time.monotonic() - self.start_time
-        for episode_return, length, t in report.episodes:
-            step = self.global_step - (report.steps - 1 - t)
-            episode = self.start_episode + len(self.records)
-            self.records.append((episode, step, wall_time, episode_return, length, worker_id))
-            self.recent_returns.append(episode_return)
+        self.episodes += stamp_episodes(
+            report.episodes, report.steps, self.global_step, wall_time, worker_id
+        )
         push = self.learner.receive.remote(worker_id, batch, self.global_step)
         self.pending[push] = ("push", worker_id, report)
         self.pushes[worker_id] += 1
@@ -385,24 +315,28 @@ class _RayRun:
         )
         return WorkerError(f"the {what} died on Ray; the run cannot go on without it: {error}")
 
-    def solved(self, mean_return: float) -> bool:
-        """Whether ``stop_return`` is set and the last 100 episodes' mean reached it."""
-        return (
-            self.config.stop_return is not None
-            and len(self.recent_returns) == _RECENT
-            and mean_return >= self.config.stop_return
-        )
-
     # -- the result ------------------------------------------------------------------------
 
-    def result(self, interrupted: bool, *, finished: bool) -> TrainResult:
-        """The run so far, fetched from the learner actor; ``finished``: also check that
-        every step and segment arrived (the pushes under way are all done by then)."""
+    def snapshot(self) -> Snapshot:
+        """The run so far, fetched from the learner actor."""
+        return self.state(time.monotonic())
+
+    def finish(self, interrupted: bool) -> Snapshot:
+        """The run's end: check with the learner actor that every step and segment
+        arrived (the pushes under way are all done by now), then fetch its state."""
+        end = time.monotonic()
         try:
-            if finished:
-                ray.get(
-                    self.learner.finish.remote(self.segments_sent, self.steps_sent, interrupted)
-                )
+            ray.get(self.learner.finish.remote(self.segments_sent, self.steps_sent, interrupted))
+        except ray.exceptions.RayActorError as error:
+            raise self.learner_died(error) from None
+        except ray.exceptions.RayTaskError as error:
+            raise WorkerError(f"the learner actor raised on Ray:\n{error}") from None
+        return self.state(end)
+
+    def state(self, end: float) -> Snapshot:
+        """The learner actor's model, optimizer and memory, as a snapshot ending at
+        ``end`` (``time.monotonic``)."""
+        try:
             state = ray.get(self.learner.state.remote())
         except ray.exceptions.RayActorError as error:
             raise self.learner_died(error) from None
@@ -411,29 +345,12 @@ class _RayRun:
         model = self.config.build_model(self.obs_shape, self.n_actions)
         model.load_state_dict(state["model_state"])
         stats = state["memory_stats"]
-        end = self.end_time if finished else time.monotonic()
-        return TrainResult(
-            episodes=pd.DataFrame(self.records, columns=EPISODE_COLUMNS),
+        return Snapshot(
             model=model,
-            config=self.config,
-            global_step=self.global_step,
-            steps_this_run=self.global_step - self.start_step,
-            total_episodes=self.start_episode + len(self.records),
-            wall_time=end - self.start_time,
             optimizer_state=state["optimizer_state"],
-            obs_dim=math.prod(self.obs_shape),
-            n_actions=self.n_actions,
+            global_step=self.global_step,
+            wall_time=end - self.start_time,
             memory_stats=None if stats is None else {**stats, **self.loss},
             memory_state=state["memory_state"],
-            interrupted=interrupted,
-            obs_shape=self.obs_shape,
             policy_lag=state["policy_lag"],
         )
-
-    def write_checkpoint(self, result: TrainResult) -> None:
-        """Save ``result`` to the config's checkpoint path, then call ``on_checkpoint``."""
-        path = self.config.periodic_checkpoint_path()
-        path.parent.mkdir(parents=True, exist_ok=True)
-        result.save_checkpoint(path)
-        if self.on_checkpoint is not None:
-            self.on_checkpoint(result)

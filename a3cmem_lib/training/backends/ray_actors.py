@@ -1,6 +1,6 @@
 """The two kinds of actor of a run on Ray, as plain classes (a test calls them directly):
 :class:`RolloutWorker` acts and makes batches, :class:`LearnerActor` owns the model, its
-optimizer and, with a memory, the memory layer. :mod:`a3cmem_lib.distributed.ray_train`
+optimizer and, with a memory, the memory layer. :mod:`a3cmem_lib.training.backends.ray`
 makes them Ray actors and passes the batches between them.
 
 Explained in notebooks/08_scaling_out.ipynb (section "The architecture").
@@ -9,33 +9,22 @@ Explained in notebooks/08_scaling_out.ipynb (section "The architecture").
 from __future__ import annotations
 
 import copy
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 import torch
 
 from a3cmem_lib.agent.acting import NumpyPolicy
-from a3cmem_lib.agent.shared_optim import SharedAdam, SharedRMSprop
 from a3cmem_lib.envs import make_env, space_shapes
 from a3cmem_lib.training.checkpoint import Checkpoint
 from a3cmem_lib.training.config import TrainConfig
 from a3cmem_lib.training.memory_layer import MemoryLayer
+from a3cmem_lib.training.messages import BatchReport
 from a3cmem_lib.training.policy_lag import PolicyLag
+from a3cmem_lib.training.preflight import build_model_and_optimizer
 from a3cmem_lib.training.rollout import Rollout, RolloutCollector, rollout_loss, rollout_segments
 from a3cmem_lib.training.schedules import Schedule, StepCounter
 from a3cmem_lib.training.segments import Segment
-
-
-@dataclass
-class BatchReport:
-    """What the driver learns of a worker's batch (small; the data stays in the object store)."""
-
-    steps: int
-    """Environment steps of the batch (its rollouts' lengths)."""
-    segments: int
-    """Segments the batch holds (0 without a memory layer)."""
-    episodes: list[tuple[float, int, int]] = field(default_factory=list)
-    """Episodes that ended in the batch: (return, length, step index in the batch)."""
 
 
 @dataclass
@@ -144,16 +133,9 @@ class LearnerActor:
     ) -> None:
         torch.set_num_threads(1)
         self.config = config
-        with torch.random.fork_rng(devices=[]):
-            torch.manual_seed(config.seed)
-            self.model = config.build_model(obs_shape, n_actions)
-        if config.optimizer == "adam":
-            self.optimizer = SharedAdam(self.model.parameters(), lr=config.learning_rate)
-        else:
-            self.optimizer = SharedRMSprop(self.model.parameters(), lr=config.learning_rate)
-        if resumed is not None:
-            self.model.load_state_dict(resumed.model_state)
-            self.optimizer.load_state_dict(resumed.optimizer_state)
+        self.model, self.optimizer = build_model_and_optimizer(
+            config, obs_shape, n_actions, resumed
+        )
         self.versions = StepCounter.local()
         """Updates of the model so far: the policy version."""
         self.memory_layer = None
