@@ -227,7 +227,8 @@ def test_a_step_in_a_child_process_is_seen_by_the_parent(start_method, optimizer
 NO_DYNAMO_SCRIPT = """
 import sys
 import torch
-from a3cmem_lib.agent.shared_optim import SharedAdam, SharedRMSprop
+from a3cmem_lib.agent.shared_adam import SharedAdam
+from a3cmem_lib.agent.shared_rmsprop import SharedRMSprop
 
 model = torch.nn.Linear(4, 2)
 optimizers = [

@@ -9,7 +9,7 @@ import torch
 
 from a3cmem_lib.agent.losses import actor_critic_loss
 from a3cmem_lib.agent.model import ActorCritic
-from a3cmem_lib.agent.shared_optim import SharedAdam
+from a3cmem_lib.agent.shared_adam import SharedAdam
 from a3cmem_lib.agent.vtrace import vtrace
 from a3cmem_lib.memory import DedupBuffer, PrioritizedReplayBuffer
 from a3cmem_lib.training import TrainConfig

@@ -46,7 +46,7 @@ def test_lost_segments_are_detected() -> None:
 
 def _model_and_optimizer():
     from a3cmem_lib.agent.model import ActorCritic
-    from a3cmem_lib.agent.shared_optim import SharedAdam
+    from a3cmem_lib.agent.shared_adam import SharedAdam
 
     model = ActorCritic(4, 2)
     return model, SharedAdam(model.parameters(), lr=1e-3)

@@ -8,7 +8,7 @@ import pytest
 import torch
 
 from a3cmem_lib.agent.model import ActorCritic
-from a3cmem_lib.agent.shared_optim import SharedAdam
+from a3cmem_lib.agent.shared_adam import SharedAdam
 from a3cmem_lib.training import TrainConfig, train
 from a3cmem_lib.training.learner import LearnerUpdate
 from a3cmem_lib.training.memory_layer import MemoryLayer

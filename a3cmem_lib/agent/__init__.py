@@ -13,7 +13,8 @@ from a3cmem_lib.agent.model import (
     build_actor_critic,
 )
 from a3cmem_lib.agent.returns import gae_advantages, n_step_returns
-from a3cmem_lib.agent.shared_optim import SharedAdam, SharedRMSprop
+from a3cmem_lib.agent.shared_adam import SharedAdam
+from a3cmem_lib.agent.shared_rmsprop import SharedRMSprop
 
 __all__ = [
     "ActorCritic",

@@ -9,7 +9,9 @@ from __future__ import annotations
 import torch
 
 from a3cmem_lib.agent.model import ActorCriticModel
-from a3cmem_lib.agent.shared_optim import SharedAdam, SharedOptimizer, SharedRMSprop
+from a3cmem_lib.agent.shared_adam import SharedAdam
+from a3cmem_lib.agent.shared_optim import SharedOptimizer
+from a3cmem_lib.agent.shared_rmsprop import SharedRMSprop
 from a3cmem_lib.envs import make_env, space_shapes
 from a3cmem_lib.training.checkpoint import Checkpoint, load_checkpoint
 from a3cmem_lib.training.config import TrainConfig
