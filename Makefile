@@ -8,11 +8,12 @@ STAMP := $(VENV)/.installed
 
 .PHONY: lab test lint install student bench clean
 
-$(STAMP): requirements.txt requirements-teach.txt requirements-ray.txt pyproject.toml
+$(STAMP): requirements.txt requirements-teach.txt requirements-ray.txt requirements-tensorboard.txt \
+		pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
 	$(BIN)/python -m pip install --quiet -r requirements.txt -r requirements-teach.txt \
-		-r requirements-ray.txt -e .
+		-r requirements-ray.txt -r requirements-tensorboard.txt -e .
 	touch $(STAMP)
 
 install: $(STAMP)

@@ -180,7 +180,7 @@ def test_a_crashing_worker_is_exit_code_1_with_its_traceback(
     assert expected in captured.err
     # At most the worker's own traceback (the one that raised), never the parent's.
     assert captured.err.count("Traceback") == (1 if "Crash" in env_id else 0)
-    assert "a3cmem_lib/cli.py" not in captured.err
+    assert "a3cmem_lib/cli/" not in captured.err
 
 
 def test_the_command_fails_with_exit_code_2_and_one_line(tmp_path):

@@ -264,9 +264,27 @@ def test_bad_kwargs_name_the_argument(kwargs: dict, error: type, match: str) -> 
         gym.make(KEYDOOR_ID, **kwargs)
 
 
+def test_rgb_array_draws_the_key_until_it_is_held() -> None:
+    env = KeyDoorEnv(render_mode="rgb_array")
+    env.reset(seed=0)
+    size = len(env.layout)
+    key_row, key_col = env.key
+
+    def key_cell() -> tuple[int, ...]:  # a corner of the key's cell, where no agent is drawn
+        return tuple(env.render()[key_row * 16 + 2, key_col * 16 + 2])
+
+    assert env.render().shape == (size * 16, size * 16, 3)
+    assert key_cell() == (240, 200, 40)
+    for action in env.shortest_path():
+        env.step(action)
+        if env.has_key:
+            break
+    assert env.has_key and key_cell() == (245, 245, 245)  # an empty floor cell now
+
+
 def test_bad_render_mode_and_action_are_refused() -> None:
     with pytest.raises(ValueError, match="render_mode must be None or one of"):
-        KeyDoorEnv(render_mode="rgb_array")
+        KeyDoorEnv(render_mode="human")
     env = KeyDoorEnv()
     env.reset(seed=0)
     with pytest.raises(ValueError, match="action"):

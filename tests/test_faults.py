@@ -23,11 +23,10 @@ from typing import Any
 
 import pandas as pd
 import pytest
-import torch
 from matplotlib.figure import Figure
 
 from a3cmem_lib.agent.model import ActorCritic
-from a3cmem_lib.cli import write_curves
+from a3cmem_lib.cli.run_files import write_curves
 from a3cmem_lib.training import (
     TrainConfig,
     TrainingInterrupted,
@@ -166,6 +165,21 @@ class CliRun:
 
         wait_until(written, PROGRESS_SECONDS, "the first periodic checkpoint")
 
+    def wait_for_every_worker_to_play(self) -> None:
+        """Until a periodic checkpoint's episodes come from every worker: each has then
+        finished importing and installed its signal handlers (under spawn a worker that is
+        still importing torch dies of a SIGTERM like any process)."""
+
+        def everyone() -> bool:
+            self.check_running()
+            try:
+                workers = pd.read_csv(self.out / "episodes.csv")["worker"]
+            except (OSError, KeyError, pd.errors.EmptyDataError):
+                return False
+            return workers.nunique() == WORKERS
+
+        wait_until(everyone, PROGRESS_SECONDS, "episodes from every worker")
+
     def kill_everything(self) -> None:
         """End whatever is left of this run: its process group (the CLI and its workers)."""
         try:
@@ -298,7 +312,7 @@ def test_sigterm_to_the_whole_group_stops_workers_cleanly(start_cli, start_metho
     rollout and report instead of dying, so the run is saved, not reported as a crash."""
     run = start_cli("--start-method", start_method, "--memory", "fifo", "--checkpoint-every", "500")
     workers = run.wait_for_workers()
-    run.wait_for_checkpoint()
+    run.wait_for_every_worker_to_play()
 
     os.killpg(run.pid, signal.SIGTERM)
 
@@ -413,14 +427,18 @@ def test_a_failing_checkpoint_write_leaves_the_previous_checkpoint(
     newer = load_checkpoint(cartpole_checkpoint)
     newer.global_step = 200
 
-    def save_half_then_fail(contents: object, path: Any, *args: object, **kwargs: object) -> None:
-        Path(path).write_bytes(before[: len(before) // 2])
+    write_bytes = Path.write_bytes
+
+    def write_half_then_fail(path: Path, data: Any) -> int:
+        write_bytes(path, bytes(data)[: len(data) // 2])
         raise OSError(28, "No space left on device")
 
-    monkeypatch.setattr(torch, "save", save_half_then_fail)
-    with pytest.raises(OSError, match="No space left"):
+    monkeypatch.setattr(Path, "write_bytes", write_half_then_fail)
+    with pytest.raises(OSError, match="No space left") as failure:
         save_checkpoint(cartpole_checkpoint, newer)
+    monkeypatch.undo()
 
+    assert failure.value.filename == str(cartpole_checkpoint)
     assert cartpole_checkpoint.read_bytes() == before
     assert load_checkpoint(cartpole_checkpoint).global_step == 100
     assert list(cartpole_checkpoint.parent.iterdir()) == [cartpole_checkpoint]

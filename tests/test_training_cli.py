@@ -9,7 +9,9 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from a3cmem_lib.cli import build_parser, flag_of, main, resume_command
+from a3cmem_lib.cli import build_parser, main
+from a3cmem_lib.cli.config_flags import flag_of
+from a3cmem_lib.cli.train_command import resume_command
 from a3cmem_lib.training import TrainConfig, load_checkpoint
 
 

@@ -35,12 +35,15 @@ DEFAULT_MAP: tuple[str, ...] = (
 FROZEN_LAKE_4X4: tuple[str, ...] = ("SFFF", "FHFH", "FFFH", "HFFG")
 
 _CELL_KINDS = {"S": "start", "G": "goal", "H": "pit", "#": "wall", ".": "free", "F": "free"}
-_COLOURS = {  # RGB of each kind of cell in ``rgb_array`` frames
-    "start": (190, 215, 240),
-    "goal": (90, 190, 90),
-    "pit": (40, 40, 40),
-    "wall": (120, 120, 120),
-    "free": (245, 245, 245),
+_COLOURS = {  # RGB of each map character in ``rgb_array`` frames
+    "S": (190, 215, 240),  # start
+    "G": (90, 190, 90),  # goal
+    "H": (40, 40, 40),  # pit
+    "#": (120, 120, 120),  # wall
+    ".": (245, 245, 245),  # free
+    "F": (245, 245, 245),  # free (FrozenLake's letter)
+    "K": (240, 200, 40),  # key (KeyDoor)
+    "D": (140, 90, 50),  # locked door (KeyDoor)
 }
 _AGENT_COLOUR = (230, 120, 20)
 
@@ -191,24 +194,8 @@ class GridWorldEnv(gym.Env[np.ndarray, np.int64]):
         if self.render_mode == "ansi":
             return ansi_picture(self.layout, self.position, self.last_action)
         if self.render_mode == "rgb_array":
-            return self._frame()
+            return grid_frame(self.layout, self.position)
         return None
-
-    def _frame(self, cell: int = 16) -> np.ndarray:
-        frame = np.empty((self.rows * cell, self.cols * cell, 3), dtype=np.uint8)
-        for r in range(self.rows):
-            for c in range(self.cols):
-                frame[r * cell : (r + 1) * cell, c * cell : (c + 1) * cell] = _COLOURS[
-                    self.kinds[r][c]
-                ]
-        frame[::cell, :] = 200  # grid lines
-        frame[:, ::cell] = 200
-        r, c = self.position
-        margin = cell // 4
-        frame[
-            r * cell + margin : (r + 1) * cell - margin, c * cell + margin : (c + 1) * cell - margin
-        ] = _AGENT_COLOUR
-        return frame
 
 
 State = TypeVar("State", bound=Hashable)
@@ -253,6 +240,24 @@ def ansi_picture(layout: Sequence[str], position: tuple[int, int], last_action: 
     if last_action is not None:
         text = f"({ACTION_NAMES[last_action]})\n{text}"
     return text + "\n"
+
+
+def grid_frame(layout: Sequence[str], position: tuple[int, int], cell: int = 16) -> np.ndarray:
+    """The map ``layout`` (one string per row) as a picture, uint8 ``(rows * cell,
+    cols * cell, 3)``: each character's colour, grid lines, the agent as a square at
+    ``position``."""
+    rows, cols = len(layout), len(layout[0])
+    frame = np.empty((rows * cell, cols * cell, 3), dtype=np.uint8)
+    for r, row in enumerate(layout):
+        for c, char in enumerate(row):
+            frame[r * cell : (r + 1) * cell, c * cell : (c + 1) * cell] = _COLOURS[char]
+    frame[::cell, :] = 200  # grid lines
+    frame[:, ::cell] = 200
+    r, c = position
+    margin = cell // 4
+    top, left = r * cell + margin, c * cell + margin
+    frame[top : top + cell - 2 * margin, left : left + cell - 2 * margin] = _AGENT_COLOUR
+    return frame
 
 
 def check_render_mode(render_mode: str | None, render_modes: Sequence[str]) -> str | None:

@@ -41,7 +41,7 @@ from typing import Any
 import gymnasium as gym
 import numpy as np
 
-from .gridworld import MOVES, ansi_picture, breadth_first_path, check_render_mode
+from .gridworld import MOVES, ansi_picture, breadth_first_path, check_render_mode, grid_frame
 
 DEFAULT_SIZE = 7
 """Side of the default square grid (optimal walk: 18 steps)."""
@@ -93,10 +93,11 @@ class KeyDoorEnv(gym.Env[np.ndarray, np.int64]):
 
     Args:
         size: side of the square grid, an integer ``>= 4`` (the map is :func:`keydoor_layout`).
-        render_mode: ``None`` or ``"ansi"`` (a text picture; the key is drawn until held).
+        render_mode: ``None``, ``"ansi"`` (a text picture; the key is drawn until held) or
+            ``"rgb_array"`` (the same as uint8 pixels).
     """
 
-    metadata = {"render_modes": ["ansi"], "render_fps": 4}
+    metadata = {"render_modes": ["ansi", "rgb_array"], "render_fps": 4}
 
     def __init__(self, size: int = DEFAULT_SIZE, *, render_mode: str | None = None) -> None:
         self.layout = keydoor_layout(size)
@@ -191,15 +192,18 @@ class KeyDoorEnv(gym.Env[np.ndarray, np.int64]):
         return optimal
 
     # -- rendering -----------------------------------------------------------------------------
-    def render(self) -> str | None:
+    def render(self) -> str | np.ndarray | None:
         """``"ansi"``: the map with the agent as ``A``, the key (until held) as ``K`` and the
-        last action on a line above; ``None`` without a render mode."""
-        if self.render_mode != "ansi":
+        last action on a line above; ``"rgb_array"``: the same as a picture, uint8
+        ``(size * 16, size * 16, 3)``; ``None`` without a render mode."""
+        if self.render_mode is None:
             return None
         layout = list(self.layout)
         if self.has_key:
             row, col = self.key
             layout[row] = layout[row][:col] + "." + layout[row][col + 1 :]
+        if self.render_mode == "rgb_array":
+            return grid_frame(layout, self.position)
         return ansi_picture(layout, self.position, self.last_action)
 
 

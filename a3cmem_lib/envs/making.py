@@ -17,10 +17,10 @@ SUPPORTED_SPACES = (
 """What the library's actor-critics can handle (said in every error about spaces)."""
 
 
-def make_env(env_id: str) -> gym.Env:
-    """``gym.make(env_id)``, checked to have a 1-D or 3-D ``Box`` observation (a vector for
-    :class:`~a3cmem_lib.agent.ActorCritic`, an (H, W, C) image for
-    :class:`~a3cmem_lib.agent.ConvActorCritic`) and ``Discrete`` actions.
+def make_env(env_id: str, render_mode: str | None = None) -> gym.Env:
+    """``gym.make(env_id)`` (with ``render_mode``, if given), checked to have a 1-D or 3-D
+    ``Box`` observation (a vector for :class:`~a3cmem_lib.agent.ActorCritic`, an (H, W, C)
+    image for :class:`~a3cmem_lib.agent.ConvActorCritic`) and ``Discrete`` actions.
 
     Raises:
         ValueError: naming ``env_id`` if gymnasium cannot make it (an unknown id, namespace
@@ -31,7 +31,7 @@ def make_env(env_id: str) -> gym.Env:
             f"env_id {env_id!r} needs MinAtar, which is not installed: {MINATAR_INSTALL_HINT}"
         )
     try:
-        env = gym.make(env_id)
+        env = gym.make(env_id) if render_mode is None else gym.make(env_id, render_mode=render_mode)
     except (gym.error.Error, ImportError) as error:
         raise ValueError(f"env_id {env_id!r} cannot be made: {_first_line(error)}") from None
     obs_space, action_space = env.observation_space, env.action_space

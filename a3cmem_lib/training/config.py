@@ -130,6 +130,20 @@ class TrainConfig:
     """With ``backend="ray"``: the address of a running Ray cluster to join (what
     ``ray start --head`` prints, e.g. ``"192.168.0.2:6379"``, or ``"auto"``); ``None``
     starts a Ray instance on this machine, or reuses the one this process already runs."""
+    tensorboard_dir: str | None = option(
+        None,
+        "write TensorBoard scalars into this folder (pip install 'a3cmem[tensorboard]')",
+        name="--tensorboard",
+        group="run",
+        metavar="DIR",
+    )
+    """If set, the training process writes TensorBoard scalars into this folder (created if
+    missing) as the run goes: CleanRL's names (``charts/episodic_return``,
+    ``charts/episodic_length``, ``charts/SPS``, ``charts/learning_rate``,
+    ``losses/policy_loss``, ``losses/value_loss``, ``losses/entropy``) and the memory
+    layer's (``memory/replay_ratio``, ``memory/mean_rho``, ``memory/clipped_fraction``,
+    ``memory/policy_lag``, ``memory/buffer_size``); see
+    :mod:`a3cmem_lib.training.scalars`. Needs ``pip install "a3cmem[tensorboard]"``."""
 
     # -- the memory layer (notebooks/05_async_training_with_memory.ipynb) --------------------
     memory: str = option(
@@ -247,6 +261,8 @@ class TrainConfig:
             _check_type("ray_address", self.ray_address, str)
             if self.backend != "ray":
                 raise ValueError(f"ray_address needs backend='ray', got backend={self.backend!r}")
+        if self.tensorboard_dir is not None:
+            _check_type("tensorboard_dir", self.tensorboard_dir, str)
         self._validate_memory()
 
     def _validate_memory(self) -> None:

@@ -11,6 +11,7 @@ resuming").
 
 from __future__ import annotations
 
+import contextlib
 import math
 import threading
 import time
@@ -26,6 +27,7 @@ from a3cmem_lib.training.ctrl_c import first_ctrl_c_sets
 from a3cmem_lib.training.errors import TrainingInterrupted
 from a3cmem_lib.training.messages import Episode
 from a3cmem_lib.training.result import EPISODE_COLUMNS, TrainResult
+from a3cmem_lib.training.scalars import ScalarLog
 
 POLL_SECONDS = 0.1
 """How long one poll of the backend waits for news."""
@@ -90,6 +92,10 @@ class Backend(Protocol):
     def snapshot(self) -> Snapshot:
         """The run so far, while it runs (a periodic checkpoint)."""
 
+    def stats(self) -> dict[str, float]:
+        """The latest losses and memory-layer counters, by TensorBoard name (what this
+        backend can see cheaply; see :mod:`a3cmem_lib.training.scalars`)."""
+
     def finish(self, interrupted: bool) -> Snapshot:
         """Stop the workers, check that every experience arrived (after Ctrl-C a loss is
         counted, not raised) and return the final state."""
@@ -105,6 +111,7 @@ class Driver:
         obs_shape, n_actions: the environment's spaces.
         resumed: the checkpoint the run continues (its step and episode counters).
         on_checkpoint: called with the run so far after each periodic checkpoint.
+        scalars: where TensorBoard scalars go (``config.tensorboard_dir``), or ``None``.
     """
 
     def __init__(
@@ -115,8 +122,9 @@ class Driver:
         n_actions: int,
         resumed: Checkpoint | None = None,
         on_checkpoint: Callable[[TrainResult], None] | None = None,
+        scalars: ScalarLog | None = None,
     ) -> None:
-        self.config, self.backend = config, backend
+        self.config, self.backend, self.scalars = config, backend, scalars
         self.obs_shape, self.n_actions = obs_shape, n_actions
         self.on_checkpoint = on_checkpoint
         self.start_step = resumed.global_step if resumed is not None else 0
@@ -133,7 +141,8 @@ class Driver:
         return the result (or raise :class:`~a3cmem_lib.training.TrainingInterrupted`
         carrying it)."""
         interrupted = False
-        with self.backend:
+        scalars = contextlib.closing(self.scalars) if self.scalars else contextlib.nullcontext()
+        with self.backend, scalars:
             try:
                 with first_ctrl_c_sets(self.stop_requested):
                     self.backend.start()
@@ -145,6 +154,8 @@ class Driver:
             except KeyboardInterrupt:  # pressed again while winding down: shut down at once
                 interrupted = True
             result = self.result(self.backend.finish(interrupted), interrupted)
+            if self.scalars is not None:
+                self.scalars.progress(result.global_step, self.backend.stats(), force=True)
         if self.config.checkpoint_every is not None:
             self.write_checkpoint(result)
         if interrupted:
@@ -181,6 +192,8 @@ class Driver:
                     if self.solved(mean_return):
                         backend.stop()
                 step = backend.global_step
+                if self.scalars is not None:
+                    self.scalars.progress(step, backend.stats())
                 bar.update(min(step, config.total_steps) - bar.n)
                 if self.next_checkpoint is not None and step >= self.next_checkpoint:
                     self.write_checkpoint(self.result(backend.snapshot(), interrupted=False))
@@ -196,8 +209,10 @@ class Driver:
             self.log(self.backend.poll(POLL_SECONDS))
 
     def log(self, episodes: list[Episode]) -> None:
-        """Append finished episodes to the run's episode log."""
+        """Append finished episodes to the run's episode log (and to TensorBoard)."""
         self.episodes += episodes
+        if self.scalars is not None:
+            self.scalars.episodes(episodes)
         self.recent_returns.extend(episode.episode_return for episode in episodes)
 
     def solved(self, mean_return: float) -> bool:

@@ -66,6 +66,9 @@ class RolloutReport:
     version: int | None = None
     """The policy version (updates of the shared model) the rollout was acted with;
     ``None`` where versions are not counted."""
+    losses: tuple[float, float, float] | None = None
+    """The rollout's A3C loss terms ``(policy, value, entropy)`` when the worker learned
+    from it (plain A3C, hybrid); ``None`` otherwise."""
 
 
 @dataclass

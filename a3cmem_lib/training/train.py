@@ -13,6 +13,7 @@ from a3cmem_lib.training.config import TrainConfig
 from a3cmem_lib.training.driver import Driver
 from a3cmem_lib.training.preflight import check_environment, read_resume_checkpoint
 from a3cmem_lib.training.result import TrainResult
+from a3cmem_lib.training.scalars import ScalarLog
 
 
 def train(
@@ -54,5 +55,14 @@ def train(
     config.validate()
     obs_shape, n_actions = check_environment(config.env_id)
     resumed = read_resume_checkpoint(config, obs_shape, n_actions)
-    backend = backend_class(config.backend)(config, obs_shape, n_actions, resumed)
-    return Driver(config, backend, obs_shape, n_actions, resumed, on_checkpoint).run()
+    scalars = None
+    if config.tensorboard_dir is not None:
+        scalars = ScalarLog(config, resumed.global_step if resumed is not None else 0)
+    try:
+        backend = backend_class(config.backend)(config, obs_shape, n_actions, resumed)
+    except BaseException:
+        if scalars is not None:
+            scalars.close()
+        raise
+    driver = Driver(config, backend, obs_shape, n_actions, resumed, on_checkpoint, scalars)
+    return driver.run()

@@ -146,6 +146,7 @@ def run_worker(context: WorkerContext, lags: list[int] | None = None) -> int:
             if uses_memory:
                 segments = rollout_segments(rollout, values.detach().numpy(), config.gamma)
             step = context.steps.add(config.t_max)
+            losses = None
             if learns_on_policy:
                 schedule.set_learning_rate(context.optimizer, step - config.t_max)
                 loss = rollout_loss(rollout, logits, values, config)
@@ -160,7 +161,8 @@ def run_worker(context: WorkerContext, lags: list[int] | None = None) -> int:
                     applied = context.versions.add(1) - 1
                     if lags is not None:
                         lags.append(applied - version)
-            report_rollout(context, rollout, step, segments, version)
+                losses = (loss.policy.item(), loss.value.item(), loss.entropy.item())
+            report_rollout(context, rollout, step, segments, version, losses)
             segments_sent += len(segments)
     finally:
         env.close()
@@ -204,16 +206,19 @@ def report_rollout(
     step: int,
     segments: list[tuple[Any, float]],
     version: int | None = None,
+    losses: tuple[float, float, float] | None = None,
 ) -> None:
     """Send the rollout's finished episodes and its segments to the parent as a
     :class:`~a3cmem_lib.training.messages.RolloutReport`, if there are any.
 
     ``step`` is the global step after the rollout (see
     :func:`~a3cmem_lib.training.messages.stamp_episodes`); ``version`` is the policy version
-    the rollout was acted with (``None``: not counted).
+    the rollout was acted with (``None``: not counted); ``losses`` its loss terms, if the
+    worker learned from it.
     """
     if not rollout.episodes and not segments:
         return
     now = time.monotonic() - context.start_time
     episodes = stamp_episodes(rollout.episodes, rollout.length, step, now, context.worker_id)
-    context.connection.send(RolloutReport(context.worker_id, episodes, segments, version))
+    report = RolloutReport(context.worker_id, episodes, segments, version, losses)
+    context.connection.send(report)

@@ -62,6 +62,8 @@ class LocalBackend:
         self.interrupted = False
         """Set once stopped by Ctrl-C: a segment lost in flight is then counted, not raised."""
         self.torch_threads = torch.get_num_threads()
+        self.worker_losses: tuple[float, float, float] | None = None
+        """The latest on-policy loss terms a worker reported (policy, value, entropy)."""
 
     @property
     def running(self) -> bool:
@@ -93,6 +95,8 @@ class LocalBackend:
                 continue
             assert isinstance(message, RolloutReport), f"unknown message {message!r}"
             episodes += message.episodes
+            if message.losses is not None:
+                self.worker_losses = message.losses
             if message.segments:
                 self.memory_layer.receive(
                     message.worker, message.segments, self.pool.global_step, message.version
@@ -131,6 +135,33 @@ class LocalBackend:
             updates=self.pool.updates,
             cpu_seconds=self.pool.cpu_seconds,
         )
+
+    def stats(self) -> dict[str, float]:
+        """The latest loss terms (the learner's with a memory layer, else a worker's) and
+        the memory layer's counters."""
+        memory = self.memory_layer
+        stats: dict[str, float] = {}
+        if memory is not None and memory.last_update is not None:
+            update = memory.last_update
+            losses = (update.policy_loss, update.value_loss, update.entropy)
+            stats["memory/mean_rho"] = update.mean_rho
+            stats["memory/clipped_fraction"] = update.clipped_fraction
+        else:
+            losses = self.worker_losses
+        if losses is not None:
+            names = ("losses/policy_loss", "losses/value_loss", "losses/entropy")
+            stats.update(zip(names, losses, strict=True))
+        if memory is not None:
+            counters = memory.stats()
+            received = counters["segments_received"]
+            stats["memory/buffer_size"] = counters["buffer_size"]
+            stats["memory/replay_ratio"] = (
+                counters["segments_sampled"] / received if received else 0.0
+            )
+            lags = memory.lag.values()
+            if len(lags):
+                stats["memory/policy_lag"] = float(lags.mean())
+        return stats
 
     def finish(self, interrupted: bool) -> Snapshot:
         self.interrupted = self.interrupted or interrupted

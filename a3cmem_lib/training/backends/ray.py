@@ -321,6 +321,11 @@ class RayBackend:
         """The run so far, fetched from the learner actor."""
         return self.state(time.monotonic())
 
+    def stats(self) -> dict[str, float]:
+        """Nothing: the losses and the memory layer live in the learner actor, and asking it
+        every second would queue behind the batches (the episodes are still logged)."""
+        return {}
+
     def finish(self, interrupted: bool) -> Snapshot:
         """The run's end: check with the learner actor that every step and segment
         arrived (the pushes under way are all done by now), then fetch its state."""
