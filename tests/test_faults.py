@@ -323,6 +323,23 @@ def test_sigterm_to_the_whole_group_stops_workers_cleanly(start_cli, start_metho
     assert_complete_files(run.out)
 
 
+def test_sigterm_to_the_group_while_spawned_workers_import_saves_the_run(start_cli):
+    """The same signal a moment after the start, while spawned workers are still importing
+    torch and have no handler yet: they die of it, and the run stops as interrupted (saved,
+    exit 143), not as a crash."""
+    run = start_cli("--start-method", "spawn", "--checkpoint-every", "500")
+    workers = run.wait_for_workers()
+
+    os.killpg(run.pid, signal.SIGTERM)
+
+    assert run.process.wait(timeout=EXIT_SECONDS) == 143, run.stderr
+    assert_all_exit(workers, "the workers")
+    [line] = run.stderr.splitlines()
+    assert line.startswith("a3cmem train: stopped at step ") and "Traceback" not in line
+    assert line.endswith(str(run.out / "checkpoint.pt"))
+    assert load_checkpoint(run.out / "checkpoint.pt").global_step >= 0
+
+
 # -- in Python and in a notebook kernel ------------------------------------------------------
 
 

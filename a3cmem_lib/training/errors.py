@@ -17,6 +17,13 @@ class WorkerError(RuntimeError):
     """A worker process failed; the message contains its formatted traceback."""
 
 
+class WorkerStopped(KeyboardInterrupt):
+    """A worker process was ended by SIGTERM or SIGINT before it could report, as when a
+    stop signal reaches the whole process group while a worker started with ``spawn`` is
+    still importing: the run stops as after Ctrl-C (and :func:`train` raises
+    :class:`TrainingInterrupted`), it does not fail."""
+
+
 class TrainingInterrupted(KeyboardInterrupt):
     """Training was stopped (Ctrl-C, or SIGTERM through the CLI) after the workers were shut
     down cleanly. Nothing learned is lost: :attr:`result` holds it. (Ctrl-C before the

@@ -8,6 +8,7 @@ from __future__ import annotations
 import contextlib
 import math
 import os
+import signal
 import time
 from collections.abc import Iterator
 from multiprocessing.connection import Connection, wait
@@ -18,7 +19,7 @@ import torch.multiprocessing as mp
 from a3cmem_lib.agent.model import ActorCriticModel
 from a3cmem_lib.agent.shared_optim import SharedOptimizer
 from a3cmem_lib.training.config import TrainConfig
-from a3cmem_lib.training.errors import WorkerError
+from a3cmem_lib.training.errors import WorkerError, WorkerStopped
 from a3cmem_lib.training.messages import RolloutReport, WorkerDone, WorkerFailed
 from a3cmem_lib.training.schedules import StepCounter
 from a3cmem_lib.training.worker import WorkerContext, worker_main
@@ -149,7 +150,7 @@ class WorkerPool:
     def receive(self, timeout: float) -> Iterator[RolloutReport | WorkerDone | WorkerFailed]:
         """Yield each message (:mod:`a3cmem_lib.training.messages`) that arrives within
         ``timeout`` seconds. Raises :class:`WorkerError` if a worker died without
-        reporting."""
+        reporting, :class:`WorkerStopped` if a stop signal ended it first."""
         for reader in wait(self.open_readers, timeout=timeout):
             worker_id = self.readers[reader]
             try:
@@ -157,6 +158,12 @@ class WorkerPool:
             except EOFError:
                 process = self.processes[worker_id]
                 process.join(_JOIN_TIMEOUT)
+                if process.exitcode in (-signal.SIGTERM, -signal.SIGINT):
+                    self.finished(worker_id)
+                    name = signal.Signals(-process.exitcode).name
+                    raise WorkerStopped(
+                        f"A3C worker {worker_id} was ended by {name} before it could report"
+                    ) from None
                 raise WorkerError(
                     f"A3C worker {worker_id} died with exit code {process.exitcode} without "
                     "reporting an error (under spawn/forkserver, a script that calls train() "
