@@ -41,3 +41,12 @@ class CountingTrainer:
         if len(self.calls) == self.fail_on:
             raise RuntimeError("power cut")
         return fake_trainer(config)
+
+
+def run_jobs_backwards(jobs, on_done, *, trainer, address=None) -> None:
+    """A job backend (:class:`a3cmem_lib.experiments.backends.JobBackend`) that finishes the
+    jobs last to first, as a cluster may."""
+    from a3cmem_lib.experiments.jobs import run_job
+
+    for job in reversed(jobs):
+        on_done(job, run_job(job, trainer))

@@ -15,8 +15,12 @@ from study_fakes import CountingTrainer
 
 from a3cmem_lib.experiments import axes_conclusions as conclusions
 from a3cmem_lib.experiments import axes_report as report
+from a3cmem_lib.experiments import axes_results as results
+from a3cmem_lib.experiments import axes_stats as stats
+from a3cmem_lib.experiments import tables
 from a3cmem_lib.experiments.axes import AXES, BUDGETS, run_axis
-from a3cmem_lib.experiments.study import RUN_COLUMNS
+from a3cmem_lib.experiments.formatting import format_number
+from a3cmem_lib.experiments.jobs import RUN_COLUMNS
 from a3cmem_lib.experiments.study_stats import detectable_superiority, smallest_p_value
 
 
@@ -57,44 +61,44 @@ def test_find_results_looks_in_the_library_repository_then_up_from_start(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     nowhere = tmp_path / "site-packages" / "a3cmem_lib" / "__init__.py"
-    monkeypatch.setattr(report, "a3cmem_lib", types.SimpleNamespace(__file__=str(nowhere)))
+    monkeypatch.setattr(results, "a3cmem_lib", types.SimpleNamespace(__file__=str(nowhere)))
     clone = tmp_path / "clone"
     write(clone / "results", "asynchrony", synthetic_runs("asynchrony").head(3))
     (clone / "course" / "student").mkdir(parents=True)
-    assert report.find_results(clone / "course" / "student") == str(clone / "results")
-    assert report.find_results(tmp_path / "site-packages") == report.RESULTS_URL
+    assert results.find_results(clone / "course" / "student") == str(clone / "results")
+    assert results.find_results(tmp_path / "site-packages") == results.RESULTS_URL
     installed = tmp_path / "repo" / "a3cmem_lib" / "__init__.py"
     write(tmp_path / "repo" / "results", "regime", synthetic_runs("regime").head(1))
-    monkeypatch.setattr(report, "a3cmem_lib", types.SimpleNamespace(__file__=str(installed)))
-    assert report.find_results(clone) == str(tmp_path / "repo" / "results")
+    monkeypatch.setattr(results, "a3cmem_lib", types.SimpleNamespace(__file__=str(installed)))
+    assert results.find_results(clone) == str(tmp_path / "repo" / "results")
 
 
 def test_read_runs_reads_a_folder_or_a_url(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    assert report.read_runs(tmp_path, "capacity") is None
+    assert results.read_runs(tmp_path, "capacity") is None
     runs = synthetic_runs("capacity").head(4)
     write(tmp_path, "capacity", runs)
-    pd.testing.assert_frame_equal(report.read_runs(tmp_path, "capacity"), runs)
+    pd.testing.assert_frame_equal(results.read_runs(tmp_path, "capacity"), runs)
     asked = []
 
     def not_there(location):
         asked.append(location)
         raise urllib.error.HTTPError(location, 404, "Not Found", None, None)
 
-    monkeypatch.setattr(report.pd, "read_csv", not_there)
-    assert report.read_runs("https://example.org/results/", "capacity") is None
+    monkeypatch.setattr(tables.pd, "read_csv", not_there)
+    assert results.read_runs("https://example.org/results/", "capacity") is None
     assert asked == ["https://example.org/results/capacity/runs.csv"]
     with pytest.raises(ValueError, match="axis must be one of"):
-        report.read_runs(tmp_path, "gravity")
+        results.read_runs(tmp_path, "gravity")
 
 
 def test_an_axis_is_complete_only_with_every_run(tmp_path: Path) -> None:
     write(tmp_path, "asynchrony", synthetic_runs("asynchrony"))
     partial = synthetic_runs("replay-ratio")
     write(tmp_path, "replay-ratio", partial.drop(index=[3, 40]))
-    assert report.complete_axes(tmp_path) == ["asynchrony"]
-    assert report.missing_runs(partial.drop(index=[3]), "replay-ratio") == [partial["run_id"][3]]
-    assert len(report.missing_runs(None, "regime")) == 125
-    progress = report.axis_progress(tmp_path).set_index("axis")
+    assert results.complete_axes(tmp_path) == ["asynchrony"]
+    assert results.missing_runs(partial.drop(index=[3]), "replay-ratio") == [partial["run_id"][3]]
+    assert len(results.missing_runs(None, "regime")) == 125
+    progress = results.axis_progress(tmp_path).set_index("axis")
     assert progress.loc["asynchrony", ["runs", "expected", "complete"]].tolist() == [75, 75, True]
     assert progress.loc["replay-ratio", ["runs", "expected", "complete"]].tolist() == [
         73,
@@ -109,14 +113,14 @@ def test_an_axis_is_complete_only_with_every_run(tmp_path: Path) -> None:
 
 def test_extra_seeds_do_not_make_an_axis_incomplete(tmp_path: Path) -> None:
     write(tmp_path, "asynchrony", synthetic_runs("asynchrony", seeds=7))
-    assert report.complete_axes(tmp_path) == ["asynchrony"]
+    assert results.complete_axes(tmp_path) == ["asynchrony"]
 
 
 def test_reference_comes_from_regime_then_asynchrony_copied_per_value(tmp_path: Path) -> None:
     write(tmp_path, "replay-ratio", synthetic_runs("replay-ratio"))
-    assert report.reference_runs(tmp_path, "replay-ratio") is None  # none committed yet
+    assert results.reference_runs(tmp_path, "replay-ratio") is None  # none committed yet
     write(tmp_path, "asynchrony", synthetic_runs("asynchrony"))
-    reference = report.reference_runs(tmp_path, "replay-ratio")
+    reference = results.reference_runs(tmp_path, "replay-ratio")
     assert set(reference["source"]) == {"asynchrony"}
     assert set(reference["num_workers"]) == {2} and set(reference["variant"]) == {"none"}
     values = AXES["replay-ratio"].values
@@ -125,24 +129,24 @@ def test_reference_comes_from_regime_then_asynchrony_copied_per_value(tmp_path: 
     regime = synthetic_runs("regime")
     plain = regime["variant"] == "none"
     write(tmp_path, "regime", regime.drop(index=regime.index[plain][:1]))  # one plain run short
-    assert set(report.reference_runs(tmp_path, "replay-ratio")["source"]) == {"asynchrony"}
+    assert set(results.reference_runs(tmp_path, "replay-ratio")["source"]) == {"asynchrony"}
     write(tmp_path, "regime", regime)
-    reference = report.reference_runs(tmp_path, "replay-ratio")
+    reference = results.reference_runs(tmp_path, "replay-ratio")
     assert set(reference["source"]) == {"regime"}
     assert set(reference["total_steps"]) == {BUDGETS["CartPole-v1"]}
-    capacity = report.reference_runs(tmp_path, "capacity")
+    capacity = results.reference_runs(tmp_path, "capacity")
     assert set(capacity["env"]) == {"CartPole-v1", "a3cmem/KeyDoor-v0"}
-    assert report.reference_runs(tmp_path, "asynchrony") is None  # has its own
+    assert results.reference_runs(tmp_path, "asynchrony") is None  # has its own
 
 
 def test_a_memory_only_axis_without_regime_has_no_reference_for_keydoor(tmp_path: Path) -> None:
     write(tmp_path, "asynchrony", synthetic_runs("asynchrony"))
     write(tmp_path, "capacity", synthetic_runs("capacity"))
-    runs = report.load_axis(tmp_path, "capacity")
+    runs = results.load_axis(tmp_path, "capacity")
     plain = runs[runs["variant"] == "none"]
     assert set(plain["env"]) == {"CartPole-v1"} and set(plain["source"]) == {"asynchrony"}
     assert runs["variant"].iloc[0] == "none"  # the reference first: tables list it first
-    tests = report.compare_axis(runs, "capacity", resamples=200)
+    tests = stats.compare_axis(runs, "capacity", resamples=200)
     keydoor = tests.location[tests.location["env"] == "a3cmem/KeyDoor-v0"]
     assert len(keydoor) and set(keydoor["verdict"]) == {"no reference"}
     tested = tests.location["p_value"].notna().sum() + tests.setting["p_value"].notna().sum()
@@ -152,7 +156,7 @@ def test_a_memory_only_axis_without_regime_has_no_reference_for_keydoor(tmp_path
 
 def test_steps_or_budget_counts_an_unsolved_run_as_its_budget(tmp_path: Path) -> None:
     write(tmp_path, "asynchrony", synthetic_runs("asynchrony"))
-    runs = report.load_axis(tmp_path, "asynchrony")
+    runs = results.load_axis(tmp_path, "asynchrony")
     unsolved = runs["steps_to_threshold"].isna()
     assert unsolved.any() and (~unsolved).any()
     assert (runs.loc[unsolved, "steps_or_budget"] == runs.loc[unsolved, "total_steps"]).all()
@@ -190,7 +194,7 @@ def test_compare_axis_finds_the_effects_and_only_them(strong: report.AxisReport)
     steps = location[location["measure"] == "steps to threshold*"]
     assert set(steps.loc[steps["verdict"] == "better", "variant"]) == {"mixture"}
     assert set(steps.loc[steps["verdict"] == "worse", "variant"]) == {"fifo"}
-    pooled = location[location["measure"] == report.POOLED].set_index("variant")
+    pooled = location[location["measure"] == stats.POOLED].set_index("variant")
     assert pooled.loc["mixture", "verdict"] == "better"
     assert pooled.loc["mixture", "baseline_n"] == 20  # each copied reference run once
     tested = location["p_value"].notna()
@@ -209,7 +213,7 @@ def test_setting_effect_finds_where_the_setting_matters(strong: report.AxisRepor
     assert set(setting["values"]) == {5} and set(setting["runs"]) == {100}
     assert "none" not in setting.index.get_level_values("variant")  # the copied reference
     assert (setting["p_holm"] >= setting["p_value"]).all()
-    assert report.setting_effect(strong.runs, "regime").empty
+    assert stats.setting_effect(strong.runs, "regime").empty
 
 
 def test_conclusion_quotes_the_tables_and_points_at_them(strong: report.AxisReport) -> None:
@@ -221,8 +225,8 @@ def test_conclusion_quotes_the_tables_and_points_at_them(strong: report.AxisRepo
     ).iloc[0]
     assert (
         f"`fifo` on CartPole-v1, replay_ratio = 16: median "
-        f"{conclusions.format_number(row['median'])} against "
-        f"{conclusions.format_number(row['baseline_median'])}" in text
+        f"{format_number(row['median'])} against "
+        f"{format_number(row['baseline_median'])}" in text
     )
     assert f"p_Holm = {row['p_holm']:.2g}" in text
     assert "figure *final return against replay_ratio*" in text
@@ -241,8 +245,8 @@ def test_conclusion_says_no_effect_detectable_with_n_seeds(tmp_path: Path) -> No
     assert f"the smallest p-value a test can give is {floor:.2g}" in text
     assert "no single cell can be significant" in text
     assert "**Policy lag** (median over seeds of each run's mean, 1 → 16 workers)" in text
-    lags = report.policy_lag_table(five.runs).set_index(["num_workers", "variant"])
-    assert f"`fifo` {conclusions.format_number(lags.loc[(1, 'fifo'), 'lag_median'])} →" in text
+    lags = stats.policy_lag_table(five.runs).set_index(["num_workers", "variant"])
+    assert f"`fifo` {format_number(lags.loc[(1, 'fifo'), 'lag_median'])} →" in text
     assert "rows `final-return spread`" in text and "Brown–Forsythe" in text
 
 
@@ -289,10 +293,10 @@ def test_learning_rate_robustness_counts_rates_with_at_least_half_solved() -> No
                     }
                 )
     runs = pd.DataFrame(rows)
-    rates = report.rates_that_solve(runs).set_index(["variant", "learning_rate"])
+    rates = stats.rates_that_solve(runs).set_index(["variant", "learning_rate"])
     assert rates.loc[("none", 1e-3), "solves"]  # 2 of 4: at least half
     assert not rates.loc[("fifo", 1e-4), "solves"]
-    fraction = report.fraction_of_rates_that_solve(runs).set_index("variant")
+    fraction = stats.fraction_of_rates_that_solve(runs).set_index("variant")
     assert fraction.loc["none", ["rates", "rates_solved"]].tolist() == [3, 2]
     assert fraction.loc["none", "fraction"] == pytest.approx(2 / 3)
     assert fraction.loc["none", ["lowest", "highest"]].tolist() == [1e-4, 1e-3]
@@ -305,7 +309,7 @@ def test_learning_rate_conclusion_states_the_rule(tmp_path: Path) -> None:
     rates = report.axis_report(tmp_path, "learning-rate")
     text = conclusions.render_conclusion(rates)
     assert "a rate solves when at least half its seeds reached the threshold" in text
-    fraction = report.fraction_of_rates_that_solve(rates.runs).set_index("variant")
+    fraction = stats.fraction_of_rates_that_solve(rates.runs).set_index("variant")
     assert f"`none` {fraction.loc['none', 'rates_solved']} of 12" in text
     assert "no effect detectable with 3 seeds" in text
     assert "smallest p-value a test can give is 0.1" in text
@@ -313,14 +317,14 @@ def test_learning_rate_conclusion_states_the_rule(tmp_path: Path) -> None:
 
 def test_detectable_effect_and_smallest_p_value() -> None:
     table = synthetic_runs("asynchrony")
-    assert report.seeds_per_cell(table, "asynchrony") == (5, 5)
-    assert report.detectable_effect(table, "asynchrony") == detectable_superiority(5, 5)
-    assert np.isnan(report.detectable_effect(table, "asynchrony", tests=30))
+    assert stats.seeds_per_cell(table, "asynchrony") == (5, 5)
+    assert stats.detectable_effect(table, "asynchrony") == detectable_superiority(5, 5)
+    assert np.isnan(stats.detectable_effect(table, "asynchrony", tests=30))
     assert smallest_p_value(5, 5) == pytest.approx(2 / 252)
-    assert report.seeds_per_cell(synthetic_runs("capacity"), "capacity") == (5, 0)
-    assert np.isnan(report.detectable_effect(synthetic_runs("capacity"), "capacity"))
+    assert stats.seeds_per_cell(synthetic_runs("capacity"), "capacity") == (5, 0)
+    assert np.isnan(stats.detectable_effect(synthetic_runs("capacity"), "capacity"))
     with pytest.raises(ValueError, match="tests must be an int >= 1"):
-        report.detectable_effect(table, "asynchrony", tests=0)
+        stats.detectable_effect(table, "asynchrony", tests=0)
     with pytest.raises(ValueError, match="n and m must be ints >= 1"):
         smallest_p_value(0, 5)
 
@@ -330,23 +334,23 @@ def test_summary_map_marks_where_a_variant_differs(strong: report.AxisReport) ->
     assert table.loc["final return", "mixture"] == "better at 1, 2, 4, 8, 16"
     assert table.loc["final return", "fifo"] == "worse at 16"
     assert table.loc["final return", "per"] == "·"
-    assert table.loc[report.POOLED, "mixture"] == "better"
+    assert table.loc[stats.POOLED, "mixture"] == "better"
     assert set(table["axis"]) == {"replay-ratio"}
 
 
 def test_format_number() -> None:
-    assert conclusions.format_number(46401.2) == "46,401"
-    assert conclusions.format_number(0.91434) == "0.914"
-    assert conclusions.format_number(np.nan) == "-"
+    assert format_number(46401.2) == "46,401"
+    assert format_number(0.91434) == "0.914"
+    assert format_number(np.nan) == "-"
 
 
 def test_tables_written_by_run_axis_are_read_back(tmp_path: Path) -> None:
     run_axis("asynchrony", tmp_path / "asynchrony", progress=False, trainer=CountingTrainer())
-    assert report.complete_axes(tmp_path) == ["asynchrony"]
+    assert results.complete_axes(tmp_path) == ["asynchrony"]
     axis = report.axis_report(tmp_path, "asynchrony")
     assert len(axis.runs) == 75 and set(axis.runs["source"]) == {"asynchrony"}
     # the fake trainer's plain A3C never learns, its memory variants do: every seed apart
-    pooled = axis.tests.location.query(f"measure == '{report.POOLED}'")
+    pooled = axis.tests.location.query(f"measure == '{stats.POOLED}'")
     assert set(pooled["verdict"]) == {"better"}
     text = conclusions.render_conclusion(axis)
     assert "**Final return, all values**: better than plain A3C" in text
@@ -356,7 +360,7 @@ def test_tables_written_by_run_axis_are_read_back(tmp_path: Path) -> None:
 def test_render_map_names_every_axis(strong: report.AxisReport, tmp_path: Path) -> None:
     write(tmp_path, "asynchrony", synthetic_runs("asynchrony"))
     five = report.axis_report(tmp_path, "asynchrony")
-    progress = report.axis_progress(tmp_path)
+    progress = results.axis_progress(tmp_path)
     progress.loc[progress["axis"] == "replay-ratio", ["complete", "runs"]] = [True, 75]
     text = conclusions.render_map([strong, five], progress)
     lines = text.splitlines()

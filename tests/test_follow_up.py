@@ -20,13 +20,12 @@ from a3cmem_lib.experiments.follow_up import (
     REPLAY_PAYS_VARIANTS,
     SEEDS,
     FollowUp,
-    Hypothesis,
-    evaluate_hypotheses,
     follow_up_jobs,
-    render_follow_up,
     run_follow_up,
 )
-from a3cmem_lib.experiments.study import RUNS_FILE, StudyJob
+from a3cmem_lib.experiments.hypotheses import Hypothesis, evaluate_hypotheses, render_follow_up
+from a3cmem_lib.experiments.jobs import StudyJob
+from a3cmem_lib.experiments.tables import RUNS_FILE
 
 
 def test_the_follow_up_runs_plain_a3c_and_each_hypothesis_variant_on_new_seeds() -> None:
@@ -286,7 +285,7 @@ def test_each_hypothesis_quotes_what_the_committed_regime_axis_shows() -> None:
     must be those of results/regime/runs.csv (seeds 0-4), not stale copies."""
     from pathlib import Path
 
-    from a3cmem_lib.experiments.axes_conclusions import format_number
+    from a3cmem_lib.experiments.formatting import format_number
     from a3cmem_lib.experiments.study_stats import probability_of_superiority, steps_or_budget
 
     regime = pd.read_csv(Path(__file__).resolve().parents[1] / "results" / "regime" / RUNS_FILE)
@@ -318,8 +317,8 @@ def test_replay_pays_evidence_quotes_the_committed_data() -> None:
     recomputed from results/ and bench/results/replay_pays.json."""
     import json
 
-    from a3cmem_lib.experiments.axes_conclusions import format_number
-    from a3cmem_lib.experiments.study import first_solved_episode
+    from a3cmem_lib.experiments.formatting import format_number
+    from a3cmem_lib.experiments.measures import first_solved_episode
     from a3cmem_lib.experiments.study_stats import probability_of_superiority, rank_sum_test
 
     root = Path(__file__).resolve().parents[1]

@@ -158,7 +158,7 @@ def my_vtrace_one_step(log_rhos, rewards, values, next_values, terminated, gamma
 import numpy as np
 import pandas as pd
 
-from a3cmem_lib.experiments.study import WINDOW
+from a3cmem_lib.experiments.measures import WINDOW
 
 
 def steps_to_threshold(env_steps, returns, threshold):

@@ -9,7 +9,8 @@ import ray
 from ray.cluster_utils import Cluster
 from ray.util.state import list_actors, list_tasks
 
-from a3cmem_lib.experiments.study import RUNS_FILE, StudyConfig, run_study
+from a3cmem_lib.experiments.study import StudyConfig, run_study
+from a3cmem_lib.experiments.tables import RUNS_FILE
 from a3cmem_lib.training import TrainConfig, train
 
 

@@ -21,13 +21,10 @@ import torch
 from ray.util.state import list_actors, list_tasks
 
 from a3cmem_lib.cli import main
-from a3cmem_lib.distributed.ray_study import run_jobs_on_ray
-from a3cmem_lib.experiments.study import (
-    RUNS_FILE,
-    StudyConfig,
-    make_job,
-    run_study,
-)
+from a3cmem_lib.experiments.backends.ray import run_jobs_on_ray
+from a3cmem_lib.experiments.jobs import make_job
+from a3cmem_lib.experiments.study import StudyConfig, run_study
+from a3cmem_lib.experiments.tables import RUNS_FILE
 from a3cmem_lib.training import (
     SetupError,
     TrainConfig,

@@ -10,6 +10,7 @@ import pytest
 
 from a3cmem_lib.experiments import answer
 from a3cmem_lib.experiments.follow_up import FOLLOW_UP_FOLDERS, REPLAY_PAYS
+from a3cmem_lib.experiments.measures import compute_table
 from a3cmem_lib.experiments.results_tables import render_tables
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -133,7 +134,7 @@ def test_compute_table_reports_updates_and_cpu_per_env_step() -> None:
             "cpu_seconds": [2.0, 4.0, 5.0],
         }
     )
-    table = answer.compute_table(runs).set_index("variant")
+    table = compute_table(runs).set_index("variant")
     assert table.loc["none", "runs"] == 2 and table.loc["none", "cpu_ms_per_env_step"] == 3.0
     assert table.loc["fifo", "learner_share"] == pytest.approx(1 / 3)
     assert table.loc["none", "updates_per_env_step"] == pytest.approx(0.11)
@@ -158,4 +159,4 @@ def test_bad_inputs_are_named(tmp_path: Path) -> None:
         render_tables(tmp_path)
     runs = pd.DataFrame({"env": ["E"], "variant": ["none"], "env_steps": [10]})
     with pytest.raises(ValueError, match=r"runs lacks the columns \['cpu_seconds', 'learner_upd"):
-        answer.compute_table(runs)
+        compute_table(runs)

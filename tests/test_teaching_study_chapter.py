@@ -7,7 +7,7 @@ import pandas as pd
 import pytest
 
 from a3cmem_lib.exercises import ExerciseCheckError, check_steps_to_threshold
-from a3cmem_lib.experiments.study import WINDOW
+from a3cmem_lib.experiments.measures import WINDOW
 
 
 def steps_to_threshold(env_steps, returns, threshold):

@@ -33,8 +33,7 @@ def test_every_axis_names_its_setting_in_every_row(name: str, tmp_path, monkeypa
     assert len(summary) == len(runs) // 2
     pngs = sorted(p.name for p in tmp_path.glob("*.png"))
     assert "steps_to_threshold.png" in pngs and len(pngs) >= 3
-    if name == "asynchrony":
-        assert "policy_lag.png" in pngs
+    assert ("policy_lag.png" in pngs) == axis.staleness
     again = CountingTrainer()
     run_axis(name, tmp_path, seeds=2, progress=False, trainer=again)
     assert again.calls == []  # resumable: nothing left to run
@@ -57,3 +56,16 @@ def test_bad_axis_input() -> None:
         run_axis("gravity", "unused")
     with pytest.raises(ValueError, match="seeds must be an int >= 1"):
         AXES["regime"].jobs(seeds=0)
+
+
+def test_an_axis_declares_its_analyses_and_they_fit_its_setting() -> None:
+    declared = {name: (a.staleness, a.rates_that_solve) for name, a in AXES.items()}
+    assert declared["asynchrony"] == (True, False)
+    assert declared["learning-rate"] == (False, True)
+    assert all(a.log_x for a in AXES.values() if a.setting)
+    with pytest.raises(ValueError, match="staleness needs setting 'num_workers'"):
+        axes.Axis("lag", "?", "capacity", (1, 2), ("CartPole-v1",), ("fifo",), 1, staleness=True)
+    with pytest.raises(ValueError, match="rates_that_solve needs setting 'learning_rate'"):
+        axes.Axis(
+            "lr", "?", None, ("CartPole-v1",), ("CartPole-v1",), ("none",), 1, rates_that_solve=True
+        )

@@ -10,22 +10,18 @@ import pandas as pd
 import pytest
 from study_fakes import CountingTrainer, fake_trainer
 
-from a3cmem_lib.experiments.study import (
-    EPISODES_FILE,
-    RUNS_FILE,
-    SUMMARY_FILE,
+from a3cmem_lib.experiments import backends
+from a3cmem_lib.experiments.jobs import make_job, run_job
+from a3cmem_lib.experiments.measures import (
     WINDOW,
-    StudyConfig,
-    StudyTables,
     first_solved_episode,
     learning_curves,
-    make_job,
-    run_job,
-    run_study,
     run_summary,
     summarize,
 )
+from a3cmem_lib.experiments.study import StudyConfig, run_study
 from a3cmem_lib.experiments.study_plots import write_figures
+from a3cmem_lib.experiments.tables import EPISODES_FILE, RUNS_FILE, SUMMARY_FILE, StudyTables
 from a3cmem_lib.training import TrainConfig
 
 
@@ -256,3 +252,21 @@ def test_steps_to_the_100_episode_criterion_is_recorded() -> None:
 def test_a_bad_window_is_refused(window) -> None:
     with pytest.raises(ValueError, match="window must be an int >= 1"):
         first_solved_episode([1.0, 2.0], 1.5, window)
+
+
+def test_a_backend_is_chosen_from_the_registry(tmp_path, monkeypatch) -> None:
+    here = run_study(small_study(), tmp_path / "here", progress=False, trainer=fake_trainer)
+    monkeypatch.setitem(backends.JOB_BACKENDS, "backwards", "study_fakes:run_jobs_backwards")
+    backwards = run_study(
+        small_study(), tmp_path / "b", progress=False, trainer=fake_trainer, backend="backwards"
+    )
+    pd.testing.assert_frame_equal(backwards, here)  # the tables keep the jobs' order
+    runs = [pd.read_csv(tmp_path / name / RUNS_FILE) for name in ("here", "b")]
+    pd.testing.assert_series_equal(runs[1]["run_id"], runs[0]["run_id"])
+
+
+def test_a_bad_backend_or_address_is_named(tmp_path) -> None:
+    with pytest.raises(ValueError, match=r"backend must be one of \['local', 'ray'\], got 'dask'"):
+        run_study(small_study(), tmp_path, progress=False, backend="dask")
+    with pytest.raises(ValueError, match="address: the local backend runs on this machine"):
+        run_study(small_study(), tmp_path, progress=False, trainer=fake_trainer, address="x:1")

@@ -7,7 +7,7 @@ import pandas as pd
 import pytest
 from scipy.stats import mannwhitneyu
 
-from a3cmem_lib.experiments.study import WINDOW, first_solved_episode, run_summary
+from a3cmem_lib.experiments.measures import WINDOW, first_solved_episode, run_summary
 from a3cmem_lib.experiments.study_stats import (
     COLLAPSE_FRACTION,
     bootstrap_median_difference,

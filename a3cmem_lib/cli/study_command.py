@@ -16,17 +16,12 @@ from pathlib import Path
 import pandas as pd
 
 from a3cmem_lib.experiments.axes import AXES, run_axis
+from a3cmem_lib.experiments.backends import JOB_BACKENDS
 from a3cmem_lib.experiments.follow_up import FOLLOW_UPS
-from a3cmem_lib.experiments.study import (
-    BACKENDS,
-    EPISODES_FILE,
-    RUNS_FILE,
-    SUMMARY_FILE,
-    VARIANTS,
-    StudyConfig,
-    run_study,
-)
+from a3cmem_lib.experiments.jobs import VARIANTS
+from a3cmem_lib.experiments.study import StudyConfig, run_study
 from a3cmem_lib.experiments.study_plots import write_figures
+from a3cmem_lib.experiments.tables import EPISODES_FILE, RUNS_FILE, SUMMARY_FILE
 from a3cmem_lib.stop_signals import StopSignals
 from a3cmem_lib.training import SetupError, TrainConfig, WorkerError
 from a3cmem_lib.training.backends.ray_runtime import check_reachable
@@ -119,7 +114,7 @@ def add_study_arguments(parser: argparse.ArgumentParser) -> None:
     )
     add(
         "--backend",
-        choices=list(BACKENDS),
+        choices=list(JOB_BACKENDS),
         default="local",
         help="run the study's runs here one after another, or as tasks on Ray",
     )

@@ -1,11 +1,13 @@
 """The book's answer to "when does a memory layer help A3C?", rendered from the results.
 
 :func:`render_answer` writes the answer as Markdown from the committed tables alone: the
-axes of chapter 07 (:mod:`~a3cmem_lib.experiments.axes_report`), its two follow-ups
-(:data:`~a3cmem_lib.experiments.follow_up.FOLLOW_UPS`) and what each run cost
-(:func:`compute_table`). Chapter 07 displays it and the README quotes it (``python
-tools/render_readme.py`` rewrites the README's copy; a test checks that the two agree), so
-no number in it is typed by hand.
+axes of chapter 07 (:mod:`~a3cmem_lib.experiments.axes_report`, their bullets in
+:mod:`~a3cmem_lib.experiments.answer_axes`), its two follow-ups
+(:data:`~a3cmem_lib.experiments.follow_up.FOLLOW_UPS`; the ``replay-pays`` one's bullets
+here) and what each run cost (:func:`~a3cmem_lib.experiments.measures.compute_table`).
+Chapter 07 displays it and the README quotes it (``python tools/render_readme.py`` rewrites
+the README's copy; a test checks that the two agree), so no number in it is typed by hand.
+:func:`render_who_or_what` answers chapter 06's open question from the same follow-up.
 
 Explained in notebooks/07_when_does_memory_help.ipynb (section "The answer").
 """
@@ -18,42 +20,13 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from a3cmem_lib.training import TrainConfig
-
-from .axes import AXES, BUDGETS
-from .axes_conclusions import format_number, listing
-from .axes_report import (
-    AxisReport,
-    axis_report,
-    fraction_of_rates_that_solve,
-    policy_lag_table,
-)
-from .follow_up import CLAIM_WORDS, FOLLOW_UPS, FollowUp, follow_up_results, seed_span
-
-
-def compute_table(runs: pd.DataFrame) -> pd.DataFrame:
-    """What each variant's runs cost, per (env, variant), medians over seeds: ``env_steps``
-    (the budget, run to the end), ``updates_per_env_step`` (updates of the shared model:
-    workers' gradients and learner updates), ``learner_share`` (the learner's fraction of
-    them), ``cpu_seconds`` (parent and workers) and ``cpu_ms_per_env_step``."""
-    needed = {"env", "variant", "env_steps", "updates", "learner_updates", "cpu_seconds"}
-    needed.add("updates_per_env_step")
-    if missing := sorted(needed - set(runs.columns)):
-        raise ValueError(f"runs lacks the columns {missing}")
-    frame = runs.assign(
-        learner_share=runs["learner_updates"] / runs["updates"],
-        cpu_ms_per_env_step=1000 * runs["cpu_seconds"] / runs["env_steps"],
-    )
-    columns = [
-        "env_steps",
-        "updates_per_env_step",
-        "learner_share",
-        "cpu_seconds",
-        "cpu_ms_per_env_step",
-    ]
-    table = frame.groupby(["env", "variant"], sort=False)[columns].median()
-    table.insert(0, "runs", frame.groupby(["env", "variant"], sort=False).size())
-    return table.reset_index()
+from .answer_axes import axes_bullets, replaces_bullet
+from .axes import AXES
+from .axes_report import axis_report
+from .follow_up import FollowUp, follow_up_results
+from .formatting import format_number, listing, number_span, seed_span
+from .hypotheses import CLAIM_WORDS
+from .measures import compute_table
 
 
 def _verdict(row: dict) -> str:
@@ -71,110 +44,10 @@ def _rows(tests: pd.DataFrame, variants: Sequence[str], measure: str) -> list[di
     return chosen.to_dict("records")
 
 
-_WORSE = {
-    "steps_to_threshold": "greater",
-    "steps_to_threshold_100": "greater",
-    "final_return": "less",
-    "greedy_return": "less",
-}
-"""The direction in which a measure says the memory variant did worse than plain A3C."""
-
 REPLACING = ("fifo-ratio-8", "per-ratio-16")
 """The ``replay-pays`` variants whose learner replaces A3C's updates."""
 ADDING = ("hybrid-fifo", "hybrid-mixture")
 """The ``replay-pays`` variants whose learner adds to A3C's updates (``--hybrid``)."""
-
-
-def _replaces_bullet(reports: dict[str, AxisReport], regime: pd.DataFrame | None) -> str:
-    text = (
-        "- **Replay that replaces A3C's updates, at the defaults** (`--memory KIND`: the "
-        "workers only act and one learner makes every update from the buffer, replay ratio "
-        f"{TrainConfig().replay_ratio:g})."
-    )
-    if regime is None:
-        return text + " The regime follow-up is not complete; no conclusion yet."
-    return (
-        text
-        + _held_sentence(regime)
-        + _unconfirmed_sentence(reports["regime"].runs, regime)
-        + _mountain_car_sentence(reports["regime"].runs)
-    )
-
-
-def _claims(rows: pd.DataFrame) -> str:
-    """Each hypothesis of ``rows`` in words, with its corrected p-value."""
-    return listing(
-        [
-            f"`{row['variant']}` {CLAIM_WORDS[(row['measure'], row['direction'])]} on "
-            f"{row['env']} (p_Holm = {row['p_holm']:.2g})"
-            for row in rows.to_dict("records")
-        ]
-    )
-
-
-def _held_sentence(regime: pd.DataFrame) -> str:
-    """Which of the regime follow-up's hypotheses held, and whether all were costs."""
-    held = regime[regime["supported"]]
-    costs = held[held["direction"] == held["measure"].map(_WORSE)]
-    text = (
-        f" Of the {len(regime)} differences the regime axis pointed at, {len(held)} held on "
-        f"seeds {seed_span(FOLLOW_UPS['regime'].seeds)}"
-    )
-    if len(held) and len(costs) == len(held):
-        if (costs["measure"] == "steps_to_threshold").all():
-            text += (
-                f", all of them costs: on {listing(sorted(set(costs['env'])))} "
-                f"{listing([f'`{v}`' for v in costs['variant']])} needed more steps to the "
-                f"threshold (medians {_span(costs['median'])} against "
-                f"{_span(costs['baseline_median'])}; p_Holm ≤ "
-                f"{costs['p_holm'].max():.2g})"
-            )
-        else:
-            text += ", all of them costs: " + _claims(costs)
-    elif len(held):
-        text += ": " + _claims(held)
-    return text + "."
-
-
-def _unconfirmed_sentence(axis: pd.DataFrame, regime: pd.DataFrame) -> str:
-    """The article's sparse-reward (KeyDoor) and image (Breakout) signals of the regime axis,
-    and that they did not hold on the follow-up's seeds."""
-    keydoor = regime[regime["env"] == "a3cmem/KeyDoor-v0"]
-    if not len(keydoor):
-        return ""
-    in_env = axis[axis["env"] == "a3cmem/KeyDoor-v0"].groupby("variant")["steps_or_budget"]
-    medians = in_env.median()
-    ratios = medians[keydoor["variant"]] / medians["none"]
-    text = (
-        " The sparse-reward signal the article predicts (KeyDoor: "
-        f"{listing([f'`{v}`' for v in keydoor['variant']])} at "
-        f"{ratios.min():.2f}–{ratios.max():.2f} of plain A3C's median steps on seeds 0–4) "
-        f"did not hold on new seeds (smallest p_Holm {keydoor['p_holm'].min():.2g})"
-    )
-    breakout = regime[regime["env"] == "MinAtar/Breakout-v1"]
-    if len(breakout) and not breakout["supported"].any():
-        text += (
-            ", nor did the image regime's (Breakout: "
-            f"{len(breakout)} hypotheses, smallest p_Holm {breakout['p_holm'].min():.2g})"
-        )
-    return text + "."
-
-
-def _mountain_car_sentence(axis: pd.DataFrame) -> str:
-    mountain = axis[axis["env"] == "MountainCar-v0"]
-    if not len(mountain) or mountain["steps_to_threshold"].notna().any():
-        return ""
-    return (
-        f" On MountainCar-v0 no run of any variant reached "
-        f"{format_number(mountain['threshold'].iloc[0])} in "
-        f"{format_number(BUDGETS['MountainCar-v0'])} steps."
-    )
-
-
-def _span(values: pd.Series) -> str:
-    """``low–high`` of ``values`` as the tables print them (one number when equal)."""
-    low, high = format_number(values.min()), format_number(values.max())
-    return low if low == high else f"{low}–{high}"
 
 
 def _replay_pays_bullets(tests: pd.DataFrame | None, follow_up: FollowUp) -> list[str]:
@@ -307,81 +180,6 @@ def render_cost(runs: pd.DataFrame | None) -> str | None:
     )
 
 
-def _axes_bullets(reports: dict[str, AxisReport]) -> list[str]:
-    lines = []
-    if "replay-ratio" in reports:
-        runs = reports["replay-ratio"].runs
-        own = runs[runs["source"] == "replay-ratio"]
-        solved = own.groupby(["replay_ratio", "variant"], sort=True)["steps_to_threshold"]
-        counts = solved.apply(lambda s: int(s.notna().sum())).unstack()
-        seeds = int(own.groupby(["replay_ratio", "variant"]).size().min())
-        parts = [
-            f"{ratio:g}: {', '.join(f'`{v}` {counts.loc[ratio, v]}' for v in counts.columns)}"
-            for ratio in counts.index
-        ]
-        lines.append(
-            "- **Replay ratio** (how often each segment is replayed; CartPole-v1): seeds of "
-            f"{seeds} that reached the 20-episode threshold, per ratio: " + "; ".join(parts) + "."
-        )
-    if "learning-rate" in reports:
-        table = fraction_of_rates_that_solve(reports["learning-rate"].runs)
-        parts = [
-            f"`{row['variant']}` {row['rates_solved']} of {row['rates']}"
-            for row in table.to_dict("records")
-        ]
-        lines.append(
-            "- **Learning rates that solve CartPole-v1** (the A3C paper's robustness measure; "
-            "a rate solves when at least half its seeds reach the threshold): "
-            + listing(parts)
-            + "."
-        )
-    if "asynchrony" in reports:
-        lags = policy_lag_table(reports["asynchrony"].runs)
-        plain = lags[lags["variant"] == "none"].set_index("num_workers")["lag_median"]
-        replay = lags.loc[lags["variant"] != "none", "lag_median"]
-        runs = reports["asynchrony"].runs
-        plain_runs = runs[(runs["variant"] == "none") & (runs["source"] == "asynchrony")]
-        solved = int(plain_runs["steps_to_threshold"].notna().sum())
-        lines.append(
-            f"- **Asynchrony**: plain A3C's policy lag grew from {format_number(plain.iloc[0])} "
-            f"to {format_number(plain.iloc[-1])} updates from {plain.index[0]} to "
-            f"{plain.index[-1]} workers, and {solved} of its {len(plain_runs)} runs solved; "
-            f"replayed data was {format_number(replay.min())}–{format_number(replay.max())} "
-            "updates old at every worker count."
-        )
-    if "capacity" in reports:
-        lines.append(_capacity_bullet(reports["capacity"]))
-    return lines
-
-
-def _capacity_bullet(report: AxisReport) -> str:
-    runs = report.runs[report.runs["source"] == "capacity"]
-    parts, fills = [], []
-    for env_id, in_env in runs.groupby("env", sort=False):
-        small = in_env[in_env["capacity"] <= 250]
-        cells = [
-            f"`{variant}` {int(group['steps_to_threshold'].notna().sum())} of {len(group)} "
-            f"at {capacity:,}"
-            for (capacity, variant), group in small.groupby(["capacity", "variant"])
-        ]
-        parts.append(f"{env_id}: {listing(cells)}")
-        # one segment per t_max steps of a worker, and one more where an episode ends
-        pushed = (in_env["env_steps"] / TrainConfig().t_max + in_env["episodes"]).max()
-        never = sorted(c for c in in_env["capacity"].unique() if c > pushed)
-        fills.append(
-            f"{env_id} pushes at most about {format_number(pushed)} segments, so "
-            + (
-                f"{listing([f'{c:,}' for c in never])} never fill"
-                if never
-                else "every buffer fills"
-            )
-        )
-    return (
-        "- **Capacity** (descriptive; seeds that reached the threshold with the two smallest "
-        "buffers): " + "; ".join(parts) + ". " + "; ".join(fills) + "."
-    )
-
-
 def _lead(tests: pd.DataFrame | None, runs: pd.DataFrame | None) -> str:
     """The answer in two sentences, where the ``replay-pays`` follow-up's tests say so."""
     if tests is None:
@@ -394,8 +192,8 @@ def _lead(tests: pd.DataFrame | None, runs: pd.DataFrame | None) -> str:
         text += (
             " Replay *added* to them (`--hybrid`) reached CartPole's own criterion, a "
             "100-episode mean of 475, in fewer environment steps than plain A3C on held-out "
-            f"seeds (medians {_span(added['median'])} against "
-            f"{_span(added['baseline_median'])})"
+            f"seeds (medians {number_span(added['median'])} against "
+            f"{number_span(added['baseline_median'])})"
         )
         if runs is not None and "cpu_seconds" in runs:
             cost = compute_table(runs[runs["env"] == "CartPole-v1"]).set_index("variant")
@@ -411,7 +209,7 @@ def _lead(tests: pd.DataFrame | None, runs: pd.DataFrame | None) -> str:
         text += (
             " Replay that *replaces* them, at the high replay ratios that reach the lenient "
             "20-episode threshold sooner, did not reach that criterion sooner (medians "
-            f"{_span(replaced['median'])})"
+            f"{number_span(replaced['median'])})"
             + (f"; {_names(later)} significantly later" if len(later) else "")
             + "."
         )
@@ -438,12 +236,12 @@ def render_answer(root: str | Path) -> str:
         "",
     ]
     if "regime" in reports:
-        lines.append(_replaces_bullet(reports, regime))
+        lines.append(replaces_bullet(reports, regime))
     lines += _replay_pays_bullets(pays_tests, replay_pays)
     cost = render_cost(pays_runs) if pays_tests is not None else None
     if cost:
         lines.append(cost)
-    lines += _axes_bullets(reports)
+    lines += axes_bullets(reports)
     return "\n".join(lines)
 
 

@@ -2,7 +2,7 @@
 
 Each :class:`Axis` sweeps one setting — the environment (``regime``), ``num_workers``
 (``asynchrony``), ``learning_rate``, ``capacity`` or ``replay_ratio`` — for plain A3C and
-memory variants (:data:`~a3cmem_lib.experiments.study.VARIANTS`) over seeds, with every
+memory variants (:data:`~a3cmem_lib.experiments.jobs.VARIANTS`) over seeds, with every
 other hyperparameter at its TrainConfig default. :func:`run_axis` writes the tidy tables
 (``episodes.csv.gz``, ``runs.csv``, ``summary.csv``) and the figures under ``results/<axis>``;
 a rerun skips finished runs. The CLI is ``python -m a3cmem_lib study --axis NAME``.
@@ -23,8 +23,10 @@ import pandas as pd
 from a3cmem_lib.training import TrainConfig, train
 
 from .axes_plots import plot_sweep
-from .study import RUNS_FILE, StudyJob, make_job, reward_threshold, run_jobs
+from .jobs import StudyJob, make_job, reward_threshold
+from .runner import run_jobs
 from .study_plots import write_figures
+from .tables import RUNS_FILE
 
 EPISODES_FILE = "episodes.csv.gz"
 """The axes' episode tables are compressed (pandas reads them like plain CSV)."""
@@ -69,6 +71,23 @@ class Axis:
     variants: tuple[str, ...]
     seeds: int
     """Default number of seeds (0, 1, ...)."""
+    log_x: bool = False
+    """Figures against the setting put it on a logarithmic axis."""
+    staleness: bool = False
+    """The axis sweeps ``num_workers`` and measures staleness: each run's policy lag (table
+    and figure) and the spread of the final return over seeds, tested against plain A3C
+    (Brown–Forsythe)."""
+    rates_that_solve: bool = False
+    """The axis sweeps ``learning_rate`` and counts the rates that solve the task (the A3C
+    paper's robustness measure)."""
+
+    def __post_init__(self) -> None:
+        if self.staleness and self.setting != "num_workers":
+            raise ValueError(f"staleness needs setting 'num_workers', got {self.setting!r}")
+        if self.rates_that_solve and self.setting != "learning_rate":
+            raise ValueError(
+                f"rates_that_solve needs setting 'learning_rate', got {self.setting!r}"
+            )
 
     @property
     def columns(self) -> list[str]:
@@ -101,6 +120,8 @@ def threshold(env_id: str) -> float:
     return THRESHOLDS[env_id] if env_id in THRESHOLDS else reward_threshold(env_id)
 
 
+BASELINE = "none"
+"""The variant every other one is compared with: plain A3C."""
 MEMORY_VARIANTS = ("fifo", "per", "per+dedup", "mixture")
 
 AXES = {
@@ -121,6 +142,8 @@ AXES = {
         ("CartPole-v1",),
         ("none", "fifo", "mixture"),
         5,
+        log_x=True,
+        staleness=True,
     ),
     "learning-rate": Axis(
         "learning-rate",
@@ -130,6 +153,8 @@ AXES = {
         ("CartPole-v1",),
         ("none", *MEMORY_VARIANTS),
         3,
+        log_x=True,
+        rates_that_solve=True,
     ),
     "capacity": Axis(
         "capacity",
@@ -139,6 +164,7 @@ AXES = {
         ("CartPole-v1", "a3cmem/KeyDoor-v0"),
         ("fifo", "mixture"),
         5,
+        log_x=True,
     ),
     "replay-ratio": Axis(
         "replay-ratio",
@@ -148,9 +174,17 @@ AXES = {
         ("CartPole-v1",),
         ("fifo", "per", "mixture"),
         5,
+        log_x=True,
     ),
 }
 """The axes of chapter 07, by the name ``study --axis`` takes."""
+
+
+def get_axis(name: str) -> Axis:
+    """The axis named ``name`` in :data:`AXES` (a ``ValueError`` naming them if none is)."""
+    if name not in AXES:
+        raise ValueError(f"axis must be one of {list(AXES)}, got {name!r}")
+    return AXES[name]
 
 
 def run_axis(
@@ -168,14 +202,12 @@ def run_axis(
 
     ``seeds`` overrides the axis's number of seeds, ``base`` its TrainConfig defaults (the
     swept setting, ``env_id``, ``seed``, ``total_steps`` and the variant's fields are set per
-    run); ``backend``/``address`` as for :func:`~a3cmem_lib.experiments.study.run_jobs`.
+    run); ``backend``/``address`` as for :func:`~a3cmem_lib.experiments.runner.run_jobs`.
 
     Returns:
         ``runs.csv`` as a table: one row per run.
     """
-    if name not in AXES:
-        raise ValueError(f"axis must be one of {list(AXES)}, got {name!r}")
-    axis = AXES[name]
+    axis = get_axis(name)
     jobs = axis.jobs(seeds, base)
     run_jobs(
         jobs,
@@ -196,20 +228,19 @@ def write_axis_figures(axis: Axis, out: str | Path) -> list[Path]:
 
     ``regime``: the learning curves, final returns and steps to threshold of chapter 06,
     one panel per environment. Swept settings: final return, fraction of seeds solved and
-    steps to threshold against the setting (``asynchrony`` adds the policy lag).
+    steps to threshold against the setting (an axis measuring staleness adds the policy lag).
     """
     out = Path(out)
     runs = pd.read_csv(out / RUNS_FILE)
     if axis.setting is None:
         return write_figures(out, episodes_file=EPISODES_FILE)
-    log_x = axis.setting in ("learning_rate", "capacity", "num_workers", "replay_ratio")
+    log_x = axis.log_x
     figures = {
-        "final_return.png": plot_sweep(runs, axis.setting, "final_return", log_x=log_x),
-        "solved.png": plot_sweep(runs, axis.setting, "solved", log_x=log_x),
-        "steps_to_threshold.png": plot_sweep(runs, axis.setting, "steps_to_threshold", log_x=log_x),
+        column + ".png": plot_sweep(runs, axis.setting, column, log_x=log_x)
+        for column in ("final_return", "solved", "steps_to_threshold")
     }
-    if axis.setting == "num_workers":
-        figures["policy_lag.png"] = plot_sweep(runs, axis.setting, "policy_lag_mean", log_x=True)
+    if axis.staleness:
+        figures["policy_lag.png"] = plot_sweep(runs, axis.setting, "policy_lag_mean", log_x=log_x)
     paths = []
     for file_name, figure in figures.items():
         figure.savefig(out / file_name, dpi=110)

@@ -17,36 +17,20 @@ import pandas as pd
 
 from a3cmem_lib.training import TrainConfig
 
-from .axes import REGIMES
-from .axes_report import (
+from .axes import BASELINE, REGIMES
+from .axes_report import AxisReport
+from .axes_results import REFERENCE_AXES
+from .axes_stats import (
     ALPHA,
-    BASELINE,
     POOLED,
-    REFERENCE_AXES,
     SPREAD,
-    AxisReport,
     detectable_effect,
     fraction_of_rates_that_solve,
     policy_lag_table,
     seeds_per_cell,
 )
+from .formatting import format_number, listing
 from .study_stats import smallest_p_value
-
-
-def format_number(value: float) -> str:
-    """How tables and conclusions print a number: thousands separators from 100 on, three
-    significant digits below, ``-`` for NaN (chapter 06's convention)."""
-    if pd.isna(value):
-        return "-"
-    return f"{value:,.0f}" if abs(value) >= 100 else f"{value:.3g}"
-
-
-def listing(items: Sequence[str]) -> str:
-    """``a``, ``a and b``, ``a, b and c``: items as a sentence lists them."""
-    items = list(items)
-    if len(items) <= 1:
-        return "".join(items)
-    return ", ".join(items[:-1]) + " and " + items[-1]
 
 
 def _power(report: AxisReport, n: int, m: int) -> str:
@@ -106,8 +90,9 @@ def render_conclusion(report: AxisReport) -> str:
 
     First what the seeds can detect after Holm's correction; then one bullet per measure:
     the differences from plain A3C that survive the correction, or "no effect detectable
-    with n seeds"; then what the axis adds (learning-rate: the fraction of rates that solve;
-    asynchrony: policy lag and spread; swept settings: the value each variant does best at).
+    with n seeds"; then the analyses the axis declares (``rates_that_solve``: the fraction
+    of rates that solve; ``staleness``: policy lag and spread) and, for a swept setting, the
+    value each variant does best at.
     Each bullet names the figure or table it rests on. An incomplete axis raises a
     ``ValueError``: its data support no conclusion yet.
     """
@@ -159,10 +144,10 @@ def render_conclusion(report: AxisReport) -> str:
         lines.append(f"- **{label}**: {'; '.join(parts)}{others} {pointer}.")
     if len(tests.setting):
         lines.append(_setting_bullet(report))
-    if report.name == "learning-rate":
+    if report.axis.rates_that_solve:
         lines.append(_rates_bullet(report))
-    if report.name == "asynchrony":
-        lines.extend(_asynchrony_bullets(report, n))
+    if report.axis.staleness:
+        lines.extend(_staleness_bullets(report, n))
     if report.axis.setting is not None:
         lines.append(
             f"- **Where each memory variant ends highest** (medians, descriptive, not tested): "
@@ -211,7 +196,7 @@ def _rates_bullet(report: AxisReport) -> str:
     )
 
 
-def _asynchrony_bullets(report: AxisReport, n: int) -> list[str]:
+def _staleness_bullets(report: AxisReport, n: int) -> list[str]:
     lags = policy_lag_table(report.runs)
     low, high = lags["num_workers"].min(), lags["num_workers"].max()
     lag_parts, iqr_parts = [], []
@@ -255,7 +240,7 @@ def _asynchrony_bullets(report: AxisReport, n: int) -> list[str]:
         f"{lag} (table *policy lag*; figure *mean policy lag against num_workers*).",
         f"- **Spread over seeds** (IQR of the final return, smallest to largest over worker "
         f"counts): {listing(iqr_parts)}; Brown–Forsythe against plain A3C: {verdict} (table "
-        f"*policy lag*, column `final_return_iqr`; table *tests of `asynchrony`*, rows "
+        f"*policy lag*, column `final_return_iqr`; table *tests of `{report.name}`*, rows "
         f"`{SPREAD}`).",
     ]
 
@@ -291,10 +276,11 @@ def _measure(measure: str) -> str:
 
 
 def render_map(reports: Sequence[AxisReport], progress: pd.DataFrame) -> str:
-    """The map as Markdown, one bullet per axis of ``progress`` (:func:`axis_progress`):
-    for a complete axis of ``reports``, where a memory variant was significantly better or
-    worse than plain A3C and where a variant's measure depends on the setting, or that
-    nothing was detectable in its tests; for an incomplete axis how many runs are there."""
+    """The map as Markdown, one bullet per axis of ``progress``
+    (:func:`~a3cmem_lib.experiments.axes_results.axis_progress`): for a complete axis of
+    ``reports``, where a memory variant was significantly better or worse than plain A3C and
+    where a variant's measure depends on the setting, or that nothing was detectable in its
+    tests; for an incomplete axis how many runs are there."""
     complete = {report.name: report for report in reports if report.complete}
     lines = []
     for row in progress.to_dict("records"):

@@ -10,7 +10,7 @@ import numpy as np
 import pandas as pd
 from matplotlib.figure import Figure
 
-from .study import WINDOW
+from .measures import WINDOW
 from .study_plots import COLORS
 
 LABELS = {

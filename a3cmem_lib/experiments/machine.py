@@ -31,3 +31,8 @@ def describe_machine() -> dict[str, str]:
         "numpy": np.__version__,
         "torch": torch.__version__,
     }
+
+
+def machine_description() -> str:
+    """The machine a result came from, one ``key: value`` per line (stored with it)."""
+    return "".join(f"{key}: {value}\n" for key, value in describe_machine().items())

@@ -17,9 +17,11 @@ from pathlib import Path
 import pandas as pd
 
 from .axes import REGIMES
-from .axes_conclusions import format_number
-from .axes_report import axis_progress, axis_report
-from .follow_up import CLAIM_WORDS, FOLLOW_UP_FOLDERS, follow_up_results, seed_span
+from .axes_report import axis_report
+from .axes_results import axis_progress
+from .follow_up import FOLLOW_UP_FOLDERS, follow_up_results
+from .formatting import format_number, seed_span
+from .hypotheses import CLAIM_WORDS
 
 
 def _cell_text(group: pd.DataFrame, *, steps: bool = True, final: bool = True) -> str:
@@ -208,7 +210,7 @@ def _cost_overview(root: str | Path) -> str:
 
 
 def follow_up_table(tests: pd.DataFrame) -> str:
-    """:func:`~a3cmem_lib.experiments.follow_up.evaluate_hypotheses`'s table as Markdown, one
+    """:func:`~a3cmem_lib.experiments.hypotheses.evaluate_hypotheses`'s table as Markdown, one
     row per hypothesis, numbered from 1 as the conclusions point at them."""
     rows = []
     for number, row in enumerate(tests.to_dict("records"), start=1):

@@ -11,7 +11,8 @@ import numpy as np
 import pandas as pd
 from matplotlib.figure import Figure
 
-from .study import EPISODES_FILE, RUNS_FILE, WINDOW, learning_curves
+from .measures import WINDOW, learning_curves
+from .tables import EPISODES_FILE, RUNS_FILE
 
 COLORS = {
     "none": "#444444",

@@ -1,7 +1,7 @@
 """Stability statistics of a study: collapse within runs, spread over seeds, tests vs a baseline.
 
-:mod:`a3cmem_lib.experiments.study` measures where each run *ends* (final return, steps to the
-threshold). The original article's claim is about *stability*, which a run's end does not
+:mod:`a3cmem_lib.experiments.measures` says where each run *ends* (final return, steps to
+the threshold). The original article's claim is about *stability*, which a run's end does not
 show: a run can solve the task, collapse and recover. This module reads the tidy episode
 table of a study and measures, per run:
 
@@ -25,7 +25,7 @@ from collections.abc import Sequence
 import numpy as np
 import pandas as pd
 
-from .study import WINDOW, first_solved_episode, smoothed_returns
+from .measures import WINDOW, first_solved_episode, smoothed_returns
 
 COLLAPSE_FRACTION = 0.5
 """A solved run *collapsed* when its drawdown after solving exceeds this fraction of the

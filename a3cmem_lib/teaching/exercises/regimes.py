@@ -6,7 +6,7 @@ run and the columns ``variant`` (str), ``learning_rate`` (float), ``seed`` (int)
 ``steps_to_threshold`` (float, NaN when the run never reached the threshold). A learning rate
 *solves* for a variant when at least half of that variant's seeds at that rate reached the
 threshold; return ``{variant: fraction of its learning rates that solve}``. The reference
-answer is :func:`~a3cmem_lib.experiments.axes_report.fraction_of_rates_that_solve`.
+answer is :func:`~a3cmem_lib.experiments.axes_stats.fraction_of_rates_that_solve`.
 """
 
 from __future__ import annotations
@@ -17,7 +17,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from a3cmem_lib.experiments.axes_report import fraction_of_rates_that_solve as _reference
+from a3cmem_lib.experiments.axes_stats import fraction_of_rates_that_solve as _reference
 
 from .runner import resolve_seed, run_checks
 

@@ -3,7 +3,7 @@
 Exercise, ``study_wall_time(runs, run_seconds, cluster_cpus, num_workers)``: a study of
 ``runs`` runs on Ray, each a task that trains for ``run_seconds`` seconds and reserves
 ``num_workers + 1`` CPUs (its worker processes and the process that runs ``train``, as
-:func:`~a3cmem_lib.distributed.ray_study.run_jobs_on_ray` reserves), on a cluster of
+:func:`~a3cmem_lib.experiments.backends.ray.run_jobs_on_ray` reserves), on a cluster of
 ``cluster_cpus`` CPUs. Ray runs
 
     p = floor(cluster_cpus / (num_workers + 1))

@@ -8,7 +8,7 @@ first episode ``i >= WINDOW - 1`` at which the mean of the last ``WINDOW`` retur
     R̄_i = (1 / WINDOW) * sum_{j = i - WINDOW + 1}^{i} returns[j],
 
 is ``>= threshold``, as a float; ``nan`` if there is none. The rule of
-:func:`~a3cmem_lib.experiments.study.run_summary`, the reference answer.
+:func:`~a3cmem_lib.experiments.measures.run_summary`, the reference answer.
 """
 
 from __future__ import annotations
@@ -20,7 +20,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from a3cmem_lib.experiments.study import WINDOW, run_summary
+from a3cmem_lib.experiments.measures import WINDOW, run_summary
 
 from .runner import resolve_seed, run_checks
 

@@ -1,10 +1,11 @@
-"""A study's runs as Ray tasks: each (environment, variant, seed) trains where the cluster
-has room, and its result is recorded here, in the process that called the study.
+"""The Ray job backend: a study's runs as Ray tasks. Each (environment, variant, seed)
+trains where the cluster has room, and its result is recorded here, in the process that
+called the study.
 
-:func:`a3cmem_lib.experiments.study.run_jobs` calls :func:`run_jobs_on_ray` with
-``backend="ray"``; ``on_done`` writes the study's tables after every run, so a study stopped
-at any moment keeps what finished and a rerun skips it (resumable, as with the local
-backend).
+``on_done`` writes the study's tables after every run, so a study stopped at any moment
+keeps what finished and a rerun skips it (resumable, as with the local backend). Ray is
+imported when this backend is chosen (:func:`~a3cmem_lib.experiments.backends.job_backend`),
+never before.
 
 Explained in notebooks/08_scaling_out.ipynb (section "A study on a cluster").
 """
@@ -13,9 +14,12 @@ from __future__ import annotations
 
 import dataclasses
 from collections.abc import Callable, Sequence
+from typing import Any
 
-from a3cmem_lib.experiments.study import JobResult, StudyJob, run_job
+from a3cmem_lib.training import TrainConfig, train
 from a3cmem_lib.training.backends.ray_runtime import ensure_ray
+
+from ..jobs import JobResult, StudyJob, run_job
 
 _POLL_SECONDS = 1.0
 
@@ -24,10 +28,12 @@ def run_jobs_on_ray(
     jobs: Sequence[StudyJob],
     on_done: Callable[[StudyJob, JobResult], None],
     *,
+    trainer: Callable[[TrainConfig], Any] = train,
     address: str | None = None,
     max_retries: int = 2,
 ) -> None:
-    """Train every job as a Ray task and hand each result to ``on_done`` as it finishes.
+    """Train every job as a Ray task and hand each result to ``on_done`` as it finishes (a
+    :class:`~a3cmem_lib.experiments.backends.JobBackend`).
 
     Each task reserves ``job.config.num_workers + 1`` CPUs (its worker processes and the
     process that runs ``train`` and, with a memory, the learner) and trains with the local
@@ -40,6 +46,7 @@ def run_jobs_on_ray(
         jobs: the runs to train.
         on_done: called here, in the caller's process, with each finished job and its
             result, in the order they finish.
+        trainer: what each task trains with (a picklable top-level function).
         address: a running Ray cluster's address; ``None`` starts (or reuses) a local Ray.
         max_retries: extra attempts per job, >= 0.
 
@@ -68,7 +75,7 @@ def run_jobs_on_ray(
             num_cpus=job.config.num_workers + 1,
             max_retries=max_retries,
             retry_exceptions=True,
-        ).remote(job): job
+        ).remote(job, trainer): job
         for job in jobs
     }
     failures: list[tuple[str, str]] = []
@@ -94,8 +101,8 @@ def run_jobs_on_ray(
         )
 
 
-def run_job_locally(job: StudyJob) -> JobResult:
-    """:func:`~a3cmem_lib.experiments.study.run_job` with the local backend (what a Ray task
+def run_job_locally(job: StudyJob, trainer: Callable[[TrainConfig], Any] = train) -> JobResult:
+    """:func:`~a3cmem_lib.experiments.jobs.run_job` with the local backend (what a Ray task
     runs: a picklable top-level function). Its worker processes are started with
     ``forkserver`` unless the job asks for ``spawn``: a process connected to Ray must not
     fork (the children inherit its connections to Ray, and can break them)."""
@@ -103,7 +110,7 @@ def run_job_locally(job: StudyJob) -> JobResult:
     config = dataclasses.replace(
         job.config, backend="local", ray_address=None, start_method=start_method
     )
-    return run_job(dataclasses.replace(job, config=config))
+    return run_job(dataclasses.replace(job, config=config), trainer)
 
 
 def _short_message(error: Exception) -> str:
