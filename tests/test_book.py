@@ -301,13 +301,16 @@ def browser(served: str) -> Iterator[Any]:
     driver.quit()
 
 
-def _wait_for(driver: Any, css: str, seconds: float = 60) -> list[Any]:
+def _wait_for(driver: Any, css: str, at_least: int = 1, seconds: float = 60) -> list[Any]:
+    """The elements matching ``css`` once there are ``at_least`` of them."""
     from selenium.webdriver.common.by import By
     from selenium.webdriver.support.ui import WebDriverWait
 
-    return WebDriverWait(driver, seconds).until(
-        lambda d: d.find_elements(By.CSS_SELECTOR, css) or False
-    )
+    def found(d: Any) -> list[Any] | bool:
+        elements = d.find_elements(By.CSS_SELECTOR, css)
+        return elements if len(elements) >= at_least else False
+
+    return WebDriverWait(driver, seconds).until(found)
 
 
 def _remote_assets(driver: Any, served: str) -> list[str]:
@@ -337,10 +340,9 @@ def test_the_landing_page_renders(browser: Any, served: str) -> None:
 
 def test_a_chapter_renders_with_its_maths_typeset(browser: Any, served: str) -> None:
     browser.get(f"{served}notebooks/05_async_training_with_memory.html")
-    formulas = _wait_for(browser, "mjx-container")
-    assert len(formulas) > 20
+    _wait_for(browser, "mjx-container", at_least=20)
     assert browser.execute_script("return document.querySelectorAll('mjx-merror').length") == 0
-    assert len(_wait_for(browser, "article img")) >= 4
+    _wait_for(browser, "article img", at_least=4)
     assert _remote_assets(browser, served) == []
 
 
