@@ -14,6 +14,7 @@ from __future__ import annotations
 import functools
 import html
 import io
+import json
 import os
 import pkgutil
 import re
@@ -91,6 +92,17 @@ def _text(page: Path) -> str:
     return " ".join(html.unescape(re.sub(r"<[^>]+>", " ", body)).split())
 
 
+def _prose(page: Path) -> str:
+    """The visible text of a page without its code and its formulas."""
+    body = re.sub(
+        r'<(script|style|pre|code)\b.*?</\1>|<(span|div) class="math[^"]*">.*?</\2>',
+        " ",
+        page.read_text(),
+        flags=re.DOTALL,
+    )
+    return " ".join(html.unescape(re.sub(r"<[^>]+>", " ", body)).split())
+
+
 def test_every_internal_link_and_anchor_resolves(site: Path) -> None:
     assert check_site.broken_links(site) == []
 
@@ -125,18 +137,36 @@ def test_every_chapter_page_shows_its_figures(site: Path, chapter: str) -> None:
     assert len(check_site.content_images(page)) == expected
 
 
+def _words(text: str) -> str:
+    return " ".join(re.findall(r"[A-Za-z0-9]+", text))
+
+
+@pytest.mark.parametrize("chapter", CHAPTERS)
+def test_every_chapter_page_shows_every_output(site: Path, chapter: str) -> None:
+    """Every code cell with outputs has them on the page, and every Markdown output (the
+    results the chapters render from their data) is rendered there, not shown as source."""
+    cells = json.loads((ROOT / "notebooks" / f"{chapter}.ipynb").read_text())["cells"]
+    page = site / "notebooks" / f"{chapter}.html"
+    with_outputs = sum(1 for cell in cells if cell["cell_type"] == "code" and cell["outputs"])
+    assert page.read_text().count('class="cell_output docutils container"') == with_outputs
+    markdown = [
+        "".join(output["data"]["text/markdown"])
+        for cell in cells
+        for output in cell.get("outputs", [])
+        if "text/markdown" in output.get("data", {})
+    ]
+    text = _words(_text(page))
+    for source in markdown:
+        opening = _words(source.split("$")[0]).split()[:8]
+        assert " ".join(opening) in text
+    assert "**" not in _prose(page)
+
+
 @pytest.mark.parametrize("chapter", CHAPTERS)
 def test_every_chapter_parses_its_maths(site: Path, chapter: str) -> None:
     """No dollar sign or TeX command is left in the prose: every formula became a math node
     (code, formulas and scripts removed first)."""
-    page = (site / "notebooks" / f"{chapter}.html").read_text()
-    prose = re.sub(
-        r'<(script|style|pre|code)\b.*?</\1>|<(span|div) class="math[^"]*">.*?</\2>',
-        " ",
-        page,
-        flags=re.DOTALL,
-    )
-    text = html.unescape(re.sub(r"<[^>]+>", " ", prose))
+    text = _prose(site / "notebooks" / f"{chapter}.html")
     assert re.findall(r".{0,40}(?:\$|\\[a-zA-Z]+).{0,40}", text) == []
 
 
