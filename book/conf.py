@@ -11,6 +11,7 @@ at the real file. ``include_patterns`` keeps Sphinx to the book's pages and the 
 
 from __future__ import annotations
 
+import shutil
 import sys
 from pathlib import Path
 
@@ -73,6 +74,9 @@ nb_ipywidgets_js = {}
 # API reference: one page per module, generated from the docstrings (Google style, "Args:";
 # book/_ext/docstring_markup.py reads their Unicode maths as plain text).
 autosummary_generate = True
+# autosummary writes a stub per module into book/api/ (gitignored): start from none, so a
+# module that was renamed or removed leaves no stale page behind.
+shutil.rmtree(BOOK / "api", ignore_errors=True)
 autodoc_default_options = {
     "members": True,
     "ignore-module-all": True,
