@@ -1,0 +1,388 @@
+"""The book as a website (``make book``, ``book/conf.py``), tested like code.
+
+The site is built once per session, from the committed notebooks (nothing executed), into a
+temporary folder with warnings as errors. Then: every internal link and anchor resolves,
+every chapter page shows its notebook's figures and carries its Colab, Binder and source
+links, nothing comes from a CDN, the glossary, API reference and results pages hold what
+they promise, and a real headless Chromium (Debian's ``chromium`` + ``chromium-driver``,
+which ``.ci/run`` installs) renders the landing page and a chapter with its maths typeset
+and finds "V-trace" with the site's search, with every other host unreachable.
+"""
+
+from __future__ import annotations
+
+import functools
+import html
+import io
+import json
+import os
+import pkgutil
+import re
+import shutil
+import subprocess
+import sys
+import threading
+import time
+from collections.abc import Iterator
+from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+import a3cmem_lib
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT / "tools"))
+
+import check_site  # noqa: E402
+
+CHAPTERS = sorted(path.stem for path in (ROOT / "notebooks").glob("*.ipynb"))
+# The repository and branch the README's Colab badges point at.
+COLAB_BADGE = re.compile(r"colab\.research\.google\.com/github/([\w-]+/[\w-]+)/blob/([\w-]+)/")
+GLOSSARY_TERMS = (
+    "behaviour policy",
+    "target policy",
+    "policy lag",
+    "segment",
+    "rollout",
+    "replay ratio",
+    "solved",
+    "A",
+    "probability of superiority",
+    "Holm",
+    "truncation",
+    "termination",
+    "bootstrap",
+    "n-step return",
+    "V-trace",
+    "importance ratio",
+    "importance-sampling weight",
+    "truncation levels",
+    "FIFO",
+    "prioritized replay",
+    "deduplication",
+    "Hogwild",
+    "worker",
+    "learner",
+    "memory layer",
+)
+
+
+@pytest.fixture(scope="session")
+def site(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The built site (its ``index.html`` folder), built once with ``-W --keep-going``."""
+    out = tmp_path_factory.mktemp("book")
+    command = [
+        *(sys.executable, "-m", "sphinx", "-W", "--keep-going", "-q", "-b", "html"),
+        *("-d", str(out / "doctrees"), "-c", "book", ".", str(out / "html")),
+    ]
+    start = time.perf_counter()
+    build = subprocess.run(command, cwd=ROOT, capture_output=True, text=True)
+    seconds = time.perf_counter() - start
+    if build.returncode != 0:
+        pytest.fail(f"sphinx-build failed ({seconds:.0f} s):\n{build.stderr[-8000:]}")
+    print(f"\nthe book built in {seconds:.0f} s")
+    return out / "html"
+
+
+def _text(page: Path) -> str:
+    """The visible text of an HTML page, tags removed, entities decoded, spaces collapsed."""
+    body = re.sub(r"<(script|style)\b.*?</\1>|<!--.*?-->", " ", page.read_text(), flags=re.DOTALL)
+    return " ".join(html.unescape(re.sub(r"<[^>]+>", " ", body)).split())
+
+
+def _prose(page: Path) -> str:
+    """The visible text of a page without its code and its formulas."""
+    body = re.sub(
+        r'<(script|style|pre|code)\b.*?</\1>|<(span|div) class="math[^"]*">.*?</\2>',
+        " ",
+        page.read_text(),
+        flags=re.DOTALL,
+    )
+    return " ".join(html.unescape(re.sub(r"<[^>]+>", " ", body)).split())
+
+
+def test_every_internal_link_and_anchor_resolves(site: Path) -> None:
+    assert check_site.broken_links(site) == []
+
+
+def test_nothing_is_loaded_from_a_cdn(site: Path) -> None:
+    assert check_site.cdn_files(site) == []
+
+
+def test_the_checks_catch_what_they_look_for(tmp_path: Path) -> None:
+    (tmp_path / "a.html").write_text(
+        '<a id="here" href="#here">ok</a> <a href="b.html#there">bad anchor</a>'
+        ' <a href="missing.html">bad file</a> <a href="https://example.org/">remote</a>'
+        ' <script src="https://cdn.example.org/x.js"></script>'
+    )
+    (tmp_path / "b.html").write_text('<p id="elsewhere"></p>')
+    (tmp_path / "c.css").write_text('@import url("https://fonts.example.org/f.css");')
+    assert check_site.broken_links(tmp_path) == [
+        "a.html -> b.html#there: no such anchor",
+        "a.html -> missing.html: no such file",
+    ]
+    assert check_site.cdn_files(tmp_path) == [
+        "a.html: https://cdn.example.org/x.js",
+        "c.css: imports from another host",
+    ]
+
+
+@pytest.mark.parametrize("chapter", CHAPTERS)
+def test_every_chapter_page_shows_its_figures(site: Path, chapter: str) -> None:
+    expected = check_site.notebook_images(ROOT / "notebooks" / f"{chapter}.ipynb")
+    page = site / "notebooks" / f"{chapter}.html"
+    assert expected > 0
+    assert len(check_site.content_images(page)) == expected
+
+
+def _words(text: str) -> str:
+    return " ".join(re.findall(r"[A-Za-z0-9]+", text))
+
+
+@pytest.mark.parametrize("chapter", CHAPTERS)
+def test_every_chapter_page_shows_every_output(site: Path, chapter: str) -> None:
+    """Every code cell with outputs has them on the page, and every Markdown output (the
+    results the chapters render from their data) is rendered there, not shown as source."""
+    cells = json.loads((ROOT / "notebooks" / f"{chapter}.ipynb").read_text())["cells"]
+    page = site / "notebooks" / f"{chapter}.html"
+    with_outputs = sum(1 for cell in cells if cell["cell_type"] == "code" and cell["outputs"])
+    assert page.read_text().count('class="cell_output docutils container"') == with_outputs
+    markdown = [
+        "".join(output["data"]["text/markdown"])
+        for cell in cells
+        for output in cell.get("outputs", [])
+        if "text/markdown" in output.get("data", {})
+    ]
+    text = _words(_text(page))
+    for source in markdown:
+        opening = _words(source.split("$")[0]).split()[:8]
+        assert " ".join(opening) in text
+    assert "**" not in _prose(page)
+
+
+@pytest.mark.parametrize("chapter", CHAPTERS)
+def test_every_chapter_parses_its_maths(site: Path, chapter: str) -> None:
+    """No dollar sign or TeX command is left in the prose: every formula became a math node
+    (code, formulas and scripts removed first)."""
+    text = _prose(site / "notebooks" / f"{chapter}.html")
+    assert re.findall(r".{0,40}(?:\$|\\[a-zA-Z]+).{0,40}", text) == []
+
+
+@pytest.mark.parametrize("chapter", CHAPTERS)
+def test_every_chapter_opens_in_colab_and_binder_and_links_its_source(
+    site: Path, chapter: str
+) -> None:
+    repository, branch = COLAB_BADGE.search((ROOT / "README.md").read_text()).groups()
+    page = html.unescape((site / "notebooks" / f"{chapter}.html").read_text())
+    path = f"notebooks/{chapter}.ipynb"
+    assert f"https://colab.research.google.com/github/{repository}/blob/{branch}/{path}" in page
+    assert f"https://mybinder.org/v2/gh/{repository}/{branch}?urlpath=lab/tree/{path}" in page
+    assert f"https://github.com/{repository}/blob/{branch}/{path}" in page
+    assert f"https://github.com/{repository}/edit/{branch}/{path}" in page
+
+
+def test_every_source_and_edit_link_names_a_file_of_the_repository(site: Path) -> None:
+    """The "show source" and "suggest edit" buttons of every page (an API page's open the
+    module it documents, book/_ext/api_sources.py)."""
+    repository, branch = COLAB_BADGE.search((ROOT / "README.md").read_text()).groups()
+    link = re.compile(rf"https://github\.com/{repository}/(?:blob|edit)/{branch}/([^\"?#]+)")
+    named = {path for page in check_site.pages(site) for path in link.findall(page.read_text())}
+    assert "a3cmem_lib/memory/fifo.py" in named and "book/glossary.md" in named
+    assert sorted(path for path in named if not (ROOT / path).is_file()) == []
+
+
+def test_the_landing_page_lists_every_chapter(site: Path) -> None:
+    landing = (site / "book" / "index.html").read_text()
+    assert "Quick start" in _text(site / "book" / "index.html")
+    for chapter in CHAPTERS:
+        assert f'href="../notebooks/{chapter}.html"' in landing
+
+
+def _glossary_entries() -> dict[str, str]:
+    """Each term of book/glossary.md -> its definition (Markdown source); entries are blocks
+    separated by blank lines, terms unindented, the definition indented."""
+    source = (ROOT / "book" / "glossary.md").read_text()
+    body = source.split("```{glossary}\n")[1].split("\n```")[0]
+    entries: dict[str, str] = {}
+    for block in body.split("\n\n"):
+        lines = block.strip("\n").splitlines()
+        terms = [line for line in lines if line and not line.startswith((" ", ":"))]
+        definition = " ".join(line.strip() for line in lines if line.startswith(" "))
+        entries.update(dict.fromkeys(terms, definition))
+    return entries
+
+
+def test_the_glossary_defines_every_term_with_the_chapter_that_introduces_it(
+    site: Path,
+) -> None:
+    entries = _glossary_entries()
+    assert set(GLOSSARY_TERMS) <= set(entries)
+    for term, definition in entries.items():
+        assert "Introduced in" in definition and "](../notebooks/" in definition, term
+    text = _text(site / "book" / "glossary.html")
+    assert "{{" not in text  # every substitution was filled from the library
+    for term in GLOSSARY_TERMS:
+        assert term in text
+
+
+def test_the_api_reference_has_a_page_for_every_module(site: Path) -> None:
+    modules = [
+        name
+        for _, name, _ in pkgutil.walk_packages(a3cmem_lib.__path__, "a3cmem_lib.")
+        if not name.rsplit(".", 1)[-1].startswith("_")
+    ]
+    assert len(modules) > 50
+    missing = [name for name in modules if not (site / "book" / "api" / f"{name}.html").exists()]
+    assert missing == []
+    fifo = _text(site / "book" / "api" / "a3cmem_lib.memory.fifo.html")
+    assert "class a3cmem_lib.memory.fifo. FIFOBuffer ( capacity" in fifo
+    assert "Explained in notebooks/02_fifo_buffer.ipynb" in fifo
+    # book/_ext/docstring_markup.py: named return values, bars and shape stars as written
+    assert "Return values : batch – the item structure" in fifo
+    learner = _text(site / "book" / "api" / "a3cmem_lib.training.learner.html")
+    assert "new priorities from |v_t − V(s_t)|" in learner
+    segments = _text(site / "book" / "api" / "a3cmem_lib.training.segments.html")
+    assert "Type : (T, *obs_shape)" in segments
+
+
+def test_docstring_markup_escapes_only_plain_text() -> None:
+    sys.path.insert(0, str(ROOT / "book" / "_ext"))
+    from docstring_markup import escape_plain_text, process_docstring
+
+    assert escape_plain_text("π(a|s), ``x|y``, (B, *obs_shape), *emphasis*") == (
+        r"π(a\|s), ``x|y``, (B, \*obs_shape), *emphasis*"
+    )
+    lines = ["Returns:", "    a: one.", "    b: two,", "        and more.", "", "Example::", ""]
+    lines += ["    a | b"]
+    process_docstring(None, "function", "f", None, None, lines)
+    assert lines[0] == "Return values:" and lines[-1] == "    a | b"
+    single = ["Returns:", "    the p-value: a float in (0, 1]."]
+    process_docstring(None, "function", "f", None, None, single)
+    assert single[0] == "Returns:"
+
+
+def test_the_benchmarks_page_includes_every_committed_result(site: Path) -> None:
+    text = _text(site / "book" / "benchmarks.html")
+    for result in sorted((ROOT / "bench" / "results").glob("*.md")):
+        title = result.read_text().splitlines()[0].lstrip("# ").replace("`", "")
+        assert title in text, result.name
+
+
+def test_the_results_page_shows_the_answer_and_every_figure(site: Path) -> None:
+    page = site / "book" / "results.html"
+    figures = sorted((ROOT / "results").glob("*/*.png"))
+    assert len(check_site.content_images(page)) == len(figures)
+    text = _text(page)
+    assert "When does a memory layer help A3C?" in text
+    for folder in sorted({figure.parent.name for figure in figures}):
+        assert f"results/{folder}/MACHINE.txt" in text
+
+
+# -- a real browser ---------------------------------------------------------------------------
+
+
+class _QuietHandler(SimpleHTTPRequestHandler):
+    def log_message(self, *args: Any) -> None:
+        """Requests are not worth a line each in the test output."""
+
+
+@pytest.fixture(scope="session")
+def served(site: Path) -> Iterator[str]:
+    """The site served on a free port of 127.0.0.1, as a base URL."""
+    server = ThreadingHTTPServer(
+        ("127.0.0.1", 0), functools.partial(_QuietHandler, directory=str(site))
+    )
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{server.server_port}/"
+    server.shutdown()
+    thread.join()
+    server.server_close()
+
+
+@pytest.fixture(scope="session")
+def browser(served: str) -> Iterator[Any]:
+    """Headless Chromium that resolves no host but 127.0.0.1: the site must work offline."""
+    chromium, driver_path = shutil.which("chromium"), shutil.which("chromedriver")
+    if chromium is None or driver_path is None:
+        message = "Debian's chromium and chromium-driver are not installed (.ci/run installs them)"
+        if os.environ.get("CI"):
+            pytest.fail(message)
+        pytest.skip(message)
+    from selenium import webdriver
+    from selenium.webdriver.chrome.service import Service
+
+    options = webdriver.ChromeOptions()
+    options.binary_location = chromium
+    for argument in (
+        "--headless=new",
+        "--no-sandbox",
+        "--disable-dev-shm-usage",
+        "--disable-gpu",
+        "--window-size=1280,900",
+        "--host-resolver-rules=MAP * ~NOTFOUND, EXCLUDE 127.0.0.1",
+    ):
+        options.add_argument(argument)
+    driver = webdriver.Chrome(service=Service(executable_path=driver_path), options=options)
+    driver.set_page_load_timeout(60)
+    yield driver
+    driver.quit()
+
+
+def _wait_for(driver: Any, css: str, at_least: int = 1, seconds: float = 60) -> list[Any]:
+    """The elements matching ``css`` once there are ``at_least`` of them."""
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.support.ui import WebDriverWait
+
+    def found(d: Any) -> list[Any] | bool:
+        elements = d.find_elements(By.CSS_SELECTOR, css)
+        return elements if len(elements) >= at_least else False
+
+    return WebDriverWait(driver, seconds).until(found)
+
+
+def _remote_assets(driver: Any, served: str) -> list[str]:
+    """Scripts, stylesheets and fonts the page asked another host for (badge images, which
+    the chapters link to Colab and Binder, may fail offline)."""
+    entries = driver.execute_script(
+        "return performance.getEntriesByType('resource').map(e => [e.name, e.initiatorType]);"
+    )
+    return [name for name, kind in entries if not name.startswith(served) and kind not in ("img",)]
+
+
+def test_the_landing_page_renders(browser: Any, served: str) -> None:
+    from PIL import Image
+
+    browser.get(served)  # the root redirects to book/index.html
+    _wait_for(browser, "article h1")
+    assert browser.current_url.endswith("book/index.html")
+    assert "memory layer" in browser.title
+    screenshot = Image.open(io.BytesIO(browser.get_screenshot_as_png())).convert("L")
+    histogram = screenshot.histogram()
+    background = max(histogram)
+    assert sum(histogram) - background > 0.02 * sum(histogram), "the screenshot is blank"
+    low, high = screenshot.getextrema()
+    assert high - low > 128
+    assert _remote_assets(browser, served) == []
+
+
+def test_a_chapter_renders_with_its_maths_typeset(browser: Any, served: str) -> None:
+    browser.get(f"{served}notebooks/05_async_training_with_memory.html")
+    _wait_for(browser, "mjx-container", at_least=20)
+    assert browser.execute_script("return document.querySelectorAll('mjx-merror').length") == 0
+    _wait_for(browser, "article img", at_least=4)
+    assert _remote_assets(browser, served) == []
+
+
+def test_the_search_finds_v_trace(browser: Any, served: str) -> None:
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.support.ui import WebDriverWait
+
+    browser.get(f"{served}search.html?q=V-trace")
+    summary = _wait_for(browser, "#search-results .search-summary")[0]
+    WebDriverWait(browser, 60).until(lambda _: "Search finished" in summary.text)
+    results = browser.find_elements(By.CSS_SELECTOR, "#search-results ul.search > li > a")
+    targets = [result.get_attribute("href") for result in results]
+    assert any("05_async_training_with_memory" in target for target in targets), targets
