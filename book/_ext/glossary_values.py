@@ -6,9 +6,9 @@ instead of typing them, so a changed default or threshold changes the glossary w
 
 from __future__ import annotations
 
-from a3cmem_lib.experiments import axes, study, study_stats
-from a3cmem_lib.experiments.axes_conclusions import format_number
-from a3cmem_lib.experiments.axes_report import SOLVING_FRACTION
+from a3cmem_lib.experiments import axes, measures, study_stats
+from a3cmem_lib.experiments.axes_stats import SOLVING_FRACTION
+from a3cmem_lib.experiments.formatting import format_number
 from a3cmem_lib.training import TrainConfig
 
 # The TrainConfig defaults the glossary names.
@@ -34,8 +34,8 @@ def glossary_substitutions() -> dict[str, str]:
     windows and fractions, and the threshold of every environment of the regime axis."""
     config = TrainConfig()
     values = {name: _number(getattr(config, name)) for name in CONFIG_FIELDS}
-    values["window"] = str(study.WINDOW)
-    values["long_window"] = str(study.LONG_WINDOW)
+    values["window"] = str(measures.WINDOW)
+    values["long_window"] = str(measures.LONG_WINDOW)
     values["collapse_fraction"] = _number(study_stats.COLLAPSE_FRACTION)
     values["solving_fraction"] = _number(SOLVING_FRACTION)
     values["cartpole_threshold"] = _number(axes.threshold("CartPole-v1"))

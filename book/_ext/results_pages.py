@@ -21,7 +21,7 @@ from sphinx.application import Sphinx
 from sphinx.util.docutils import SphinxDirective
 
 from a3cmem_lib.experiments.answer import render_answer
-from a3cmem_lib.experiments.axes_conclusions import format_number
+from a3cmem_lib.experiments.formatting import format_number
 from a3cmem_lib.experiments.results_tables import render_tables
 
 
