@@ -69,7 +69,7 @@ GLOSSARY_TERMS = (
 )
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def site(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """The built site (its ``index.html`` folder), built once with ``-W --keep-going``."""
     out = tmp_path_factory.mktemp("book")
@@ -288,7 +288,7 @@ class _QuietHandler(SimpleHTTPRequestHandler):
         """Requests are not worth a line each in the test output."""
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def served(site: Path) -> Iterator[str]:
     """The site served on a free port of 127.0.0.1, as a base URL."""
     server = ThreadingHTTPServer(
@@ -302,9 +302,11 @@ def served(site: Path) -> Iterator[str]:
     server.server_close()
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def browser(served: str) -> Iterator[Any]:
-    """Headless Chromium that resolves no host but 127.0.0.1: the site must work offline."""
+    """Headless Chromium that resolves no host but 127.0.0.1: the site must work offline.
+    Module-scoped, as the server and the site: chromedriver, a child of this process, is gone
+    before the training tests check that no child process is left."""
     chromium, driver_path = shutil.which("chromium"), shutil.which("chromedriver")
     if chromium is None or driver_path is None:
         message = "Debian's chromium and chromium-driver are not installed (.ci/run installs them)"
