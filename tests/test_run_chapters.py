@@ -48,6 +48,8 @@ def test_a_raising_cell_fails_its_notebook_and_the_run(tmp_path: Path) -> None:
     assert lines[-1] == "1 passed, 1 failed"
     assert any(line.startswith("passed 01_good.ipynb") for line in lines), result.stdout
     assert "FAILED 02_bad.ipynb" in result.stdout and "broken chapter" in result.stdout
+    # Each kernel is shut down after its notebook, not left to notice that the tool exited.
+    assert "Parent appears to have exited" not in result.stderr, result.stderr
 
 
 def test_all_passing_exits_zero(tmp_path: Path) -> None:

@@ -58,7 +58,11 @@ def run(path: Path, timeout: int) -> None:
         timeout=timeout,
         resources={"metadata": {"path": str(path.resolve().parent)}},
     )
-    client.execute()
+    try:
+        client.execute()
+    finally:  # nbclient shuts down only the kernels it started itself
+        if kernel.has_kernel:
+            kernel.shutdown_kernel(now=True)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -75,7 +79,10 @@ def main(argv: list[str] | None = None) -> int:
             run(path, args.timeout)
         except (CellExecutionError, CellTimeoutError, DeadKernelError) as error:
             failed.append(path.name)
-            print(f"FAILED {path.name} after {time.perf_counter() - start:.0f} s:\n{error}")
+            print(
+                f"FAILED {path.name} after {time.perf_counter() - start:.0f} s:\n{error}",
+                flush=True,
+            )
         else:
             print(f"passed {path.name} in {time.perf_counter() - start:.0f} s", flush=True)
     passed = len(args.notebooks) - len(failed)
