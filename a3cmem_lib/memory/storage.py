@@ -148,6 +148,12 @@ def _weak_scalar_fits(value: Any, dtype: np.dtype) -> bool:
 
 def _weak_scalar_array(value: Any, dtype: np.dtype, what: str) -> np.ndarray:
     """A Python scalar as a 0-d array of ``dtype``, refusing values the dtype cannot hold."""
+    # numpy 2 raises OverflowError for an int out of an integer dtype's range; numpy 1.26
+    # wraps it around (300 becomes 44 in int8) with only a DeprecationWarning.
+    if isinstance(value, int) and dtype.kind in "iu":
+        limits = np.iinfo(dtype)
+        if not limits.min <= value <= limits.max:
+            raise ValueError(f"{what} = {value} does not fit the stored dtype {dtype}")
     try:
         return np.asarray(value, dtype=dtype)
     except OverflowError as error:

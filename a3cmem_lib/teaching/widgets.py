@@ -1,9 +1,11 @@
-"""Interactive widgets (ipywidgets 8) for the textbook.
+"""Interactive widgets for the textbook, for ipywidgets 7.7 (Colab's) and 8.
 
 ``priority_explorer`` is explained in ``notebooks/03_prioritized_replay.ipynb``: sliders for
 α and β redraw the sampling distribution P(i) and the importance-sampling weights w_i of a
 small buffer with fixed priorities. The picture is a PNG in an ``ipywidgets.Image``, which
-renders in JupyterLab, Binder and Colab (with its custom widget manager enabled).
+renders in JupyterLab, Binder and Colab. Only widgets, traits and layout options that both
+major versions have are used (sliders, ``Image``, ``HTML``, boxes, ``Layout``, a slider's
+``description_width``); ``make test-compat`` runs the widget tests under 7.7 and 8.
 
 ``advantage_explorer`` is explained in ``notebooks/01_a3c_basics.ipynb``: sliders for γ and
 λ redraw the GAE advantages of a fixed rollout that contains a termination and a truncation.
