@@ -55,9 +55,10 @@ def test_replay_buffers_store_one_byte_per_pixel(kind: str) -> None:
     batch, _, _ = memory.sample(4)
     assert batch.obs.dtype == np.dtype(bool) and batch.obs.shape == (4, 10, 10, 10, 4)
     inner = memory.buffer if hasattr(memory, "buffer") else memory
-    # obs (10·10·10·4) + last_obs (10·10·4) booleans, plus actions, rewards, ... per segment
+    # obs (10·10·10·4) + last_obs (10·10·4) booleans, μ(·|s) in float16 (10·3·2), plus
+    # actions, rewards, ... per segment
     per_segment = inner.nbytes / inner.capacity
-    assert 4_400 <= per_segment < 4_400 + 200, per_segment
+    assert 4_460 <= per_segment < 4_460 + 200, per_segment
 
 
 def test_dedup_keys_tell_image_segments_apart() -> None:

@@ -79,10 +79,20 @@ class NumpyPolicy:
     def sample_with_log_prob(self, obs: np.ndarray, rng: np.random.Generator) -> tuple[int, float]:
         """Like :meth:`sample`, also returning ``log pi(a | obs)`` of the drawn action (the
         behaviour log-probability a replay memory stores for off-policy correction)."""
+        action, log_prob, _ = self.sample_with_probs(obs, rng)
+        return action, log_prob
+
+    def sample_with_probs(
+        self, obs: np.ndarray, rng: np.random.Generator
+    ) -> tuple[int, float, np.ndarray]:
+        """Like :meth:`sample_with_log_prob` (the same draw for the same ``rng``), also
+        returning the whole distribution ``pi(. | obs)``, ``(n_actions,)`` float64 (ACER's
+        bias correction needs μ of every action)."""
         logits = self.logits(obs)
         action = int(np.argmax(logits + rng.gumbel(size=logits.shape)))
         shifted = logits - logits.max()
-        return action, float(shifted[action] - np.log(np.exp(shifted).sum()))
+        log_norm = np.log(np.exp(shifted).sum())
+        return action, float(shifted[action] - log_norm), np.exp(shifted - log_norm)
 
     def greedy(self, obs: np.ndarray) -> int:
         """The most probable action, ``argmax_a pi(a | obs)``."""

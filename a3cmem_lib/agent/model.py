@@ -3,7 +3,8 @@
 :class:`ActorCritic` is an MLP for vector observations, :class:`ConvActorCritic` the MinAtar
 network for image observations; :func:`build_actor_critic` picks one from the observation
 shape. Both have the same ``forward`` and the same ``trunk``, ``policy_head`` and
-``value_head`` attributes.
+``value_head`` attributes; with ``q_head=True`` (ACER, notebooks/09_acer.ipynb) a ``q_head``
+Q(s, ·) replaces the value head and V(s) = Σ_a π(a|s) Q(s, a).
 
 Explained in notebooks/01_a3c_basics.ipynb (section "The actor-critic network").
 """
@@ -19,7 +20,36 @@ from torch import nn
 _ACTIVATIONS: dict[str, type[nn.Module]] = {"tanh": nn.Tanh, "relu": nn.ReLU}
 
 
-class ActorCritic(nn.Module):
+class _Heads(nn.Module):
+    """The critic of both networks: a state-value head V(s), or ACER's Q head Q(s, ·) with
+    one output per action (notebooks/09_acer.ipynb). Only the one head exists, so every
+    parameter gets a gradient from the run's loss."""
+
+    has_q_head: bool
+    """Whether the critic is a Q head (``q_head``) rather than a value head
+    (``value_head``)."""
+
+    def _add_critic(self, width: int, n_actions: int, q_head: bool) -> None:
+        self.has_q_head = bool(q_head)
+        if self.has_q_head:
+            self.q_head = nn.Linear(width, n_actions)
+        else:
+            self.value_head = nn.Linear(width, 1)
+
+    @property
+    def critic_head(self) -> nn.Linear:
+        """The critic's output layer: ``q_head`` or ``value_head``."""
+        return self.q_head if self.has_q_head else self.value_head
+
+    def state_values(self, logits: torch.Tensor, critic: torch.Tensor) -> torch.Tensor:
+        """``(batch,)`` V(s) from :meth:`policy_and_q`'s outputs: Σ_a π(a|s) Q(s, a) with a
+        Q head, the value head's output otherwise."""
+        if self.has_q_head:
+            return (torch.softmax(logits, dim=-1) * critic).sum(-1)
+        return critic.squeeze(-1)
+
+
+class ActorCritic(_Heads):
     """Shared MLP trunk with a policy-logits head and a state-value head.
 
     A3C (Mnih et al., 2016, section 4) shares all layers except the two outputs:
@@ -30,6 +60,7 @@ class ActorCritic(nn.Module):
         n_actions: number of discrete actions.
         hidden_sizes: width of each trunk layer, first to last; ``()`` gives linear heads.
         activation: ``"tanh"`` or ``"relu"``, applied after every trunk layer.
+        q_head: a Q head ``(n_actions,)`` outputs, ACER's critic, instead of the value head.
 
     Explained in notebooks/01_a3c_basics.ipynb.
     """
@@ -40,6 +71,7 @@ class ActorCritic(nn.Module):
         n_actions: int,
         hidden_sizes: Sequence[int] = (128,),
         activation: str = "tanh",
+        q_head: bool = False,
     ) -> None:
         super().__init__()
         if not isinstance(obs_dim, int) or obs_dim < 1:
@@ -59,7 +91,7 @@ class ActorCritic(nn.Module):
             width = size
         self.trunk = nn.Sequential(*layers)
         self.policy_head = nn.Linear(width, n_actions)
-        self.value_head = nn.Linear(width, 1)
+        self._add_critic(width, n_actions, q_head)
         _init_weights(self)
 
     def forward(self, obs: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
@@ -70,13 +102,20 @@ class ActorCritic(nn.Module):
 
         Returns:
             ``(logits, values)``: ``(batch, n_actions)`` unnormalised log-probabilities and
-            ``(batch,)`` value estimates ``V(s)`` in units of discounted return.
+            ``(batch,)`` value estimates ``V(s)`` in units of discounted return (with a Q
+            head, ``V(s) = Σ_a π(a|s) Q(s, a)``).
         """
+        logits, critic = self.policy_and_q(obs)
+        return logits, self.state_values(logits, critic)
+
+    def policy_and_q(self, obs: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        """Policy logits and the critic's output: ``(batch, n_actions)`` Q(s, ·) with a Q
+        head, ``(batch, 1)`` V(s) without one."""
         features = self.trunk(obs)
-        return self.policy_head(features), self.value_head(features).squeeze(-1)
+        return self.policy_head(features), self.critic_head(features)
 
 
-class ConvActorCritic(nn.Module):
+class ConvActorCritic(_Heads):
     r"""The MinAtar network: one convolution and one hidden layer, shared by two heads.
 
     Young & Tian (2019, "MinAtar") use one 3x3 convolution with 16 channels (stride 1, no
@@ -117,6 +156,7 @@ class ConvActorCritic(nn.Module):
         channels: output channels of the convolution.
         kernel_size: side of the square convolution kernel, at most ``min(H, W)``.
         hidden_size: units of the fully connected layer.
+        q_head: a Q head ``(n_actions,)`` outputs, ACER's critic, instead of the value head.
 
     Attributes:
         obs_shape: ``(H, W, C)`` as given.
@@ -132,6 +172,7 @@ class ConvActorCritic(nn.Module):
         channels: int = 16,
         kernel_size: int = 3,
         hidden_size: int = 128,
+        q_head: bool = False,
     ) -> None:
         super().__init__()
         shape = _int_tuple("obs_shape", obs_shape)
@@ -153,7 +194,7 @@ class ConvActorCritic(nn.Module):
             nn.ReLU(),
         )
         self.policy_head = nn.Linear(hidden_size, n_actions)
-        self.value_head = nn.Linear(hidden_size, 1)
+        self._add_critic(hidden_size, n_actions, q_head)
         _init_weights(self)
 
     def forward(self, obs: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
@@ -167,8 +208,14 @@ class ConvActorCritic(nn.Module):
         Returns:
             ``(logits, values)``: ``(batch, n_actions)`` float32 unnormalised
             log-probabilities and ``(batch,)`` float32 value estimates ``V(s)`` in units of
-            discounted return.
+            discounted return (with a Q head, ``V(s) = Σ_a π(a|s) Q(s, a)``).
         """
+        logits, critic = self.policy_and_q(obs)
+        return logits, self.state_values(logits, critic)
+
+    def policy_and_q(self, obs: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        """Policy logits and the critic's output for the observations :meth:`forward` takes:
+        ``(batch, n_actions)`` Q(s, ·) with a Q head, ``(batch, 1)`` V(s) without one."""
         height, width, channels = self.obs_shape
         if obs.dim() == 2 and obs.shape[1] == height * width * channels:
             obs = obs.reshape(-1, height, width, channels)
@@ -178,7 +225,7 @@ class ConvActorCritic(nn.Module):
                 f"(batch, {height * width * channels}), got {tuple(obs.shape)}"
             )
         features = self.trunk(obs.to(torch.float32).permute(0, 3, 1, 2))
-        return self.policy_head(features), self.value_head(features).squeeze(-1)
+        return self.policy_head(features), self.critic_head(features)
 
 
 ActorCriticModel = ActorCritic | ConvActorCritic
@@ -194,6 +241,7 @@ def build_actor_critic(
     conv_channels: int = 16,
     conv_kernel: int = 3,
     conv_hidden: int = 128,
+    q_head: bool = False,
 ) -> ActorCritic | ConvActorCritic:
     """The network for an observation shape: an MLP for vectors, the MinAtar net for images.
 
@@ -206,6 +254,7 @@ def build_actor_critic(
         hidden_sizes, activation: the MLP's trunk (unused for images).
         conv_channels, conv_kernel, conv_hidden: the convolution's output channels, its kernel
             side and the hidden layer's units (unused for vectors).
+        q_head: give the network ACER's Q head instead of the value head.
 
     Raises:
         ValueError: ``obs_shape`` is neither 1-D nor 3-D, or a size is out of range.
@@ -214,14 +263,14 @@ def build_actor_critic(
     shape = _int_tuple("obs_shape", obs_shape)
     n_actions = _positive_int("n_actions", n_actions, minimum=2)
     if len(shape) == 1:
-        return ActorCritic(shape[0], n_actions, hidden_sizes, activation)
+        return ActorCritic(shape[0], n_actions, hidden_sizes, activation, q_head)
     if len(shape) == 3:
         # Checked here too, so that the errors name this function's arguments.
         conv_channels = _positive_int("conv_channels", conv_channels)
         conv_kernel = _positive_int("conv_kernel", conv_kernel)
         conv_hidden = _positive_int("conv_hidden", conv_hidden)
         _check_kernel("conv_kernel", conv_kernel, shape)
-        return ConvActorCritic(shape, n_actions, conv_channels, conv_kernel, conv_hidden)
+        return ConvActorCritic(shape, n_actions, conv_channels, conv_kernel, conv_hidden, q_head)
     raise ValueError(
         f"obs_shape must be (obs_dim,) for the MLP ActorCritic or (H, W, C) for "
         f"ConvActorCritic, got {shape!r} ({len(shape)}-D)"
@@ -237,8 +286,8 @@ def _init_weights(model: ActorCritic | ConvActorCritic) -> None:
             nn.init.zeros_(layer.bias)
     nn.init.orthogonal_(model.policy_head.weight, gain=0.01)
     nn.init.zeros_(model.policy_head.bias)
-    nn.init.orthogonal_(model.value_head.weight, gain=1.0)
-    nn.init.zeros_(model.value_head.bias)
+    nn.init.orthogonal_(model.critic_head.weight, gain=1.0)
+    nn.init.zeros_(model.critic_head.bias)
 
 
 def _positive_int(name: str, value: object, minimum: int = 1) -> int:

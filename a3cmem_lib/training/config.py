@@ -5,32 +5,33 @@ Explained in notebooks/01_a3c_basics.ipynb (section "Hyperparameters").
 
 from __future__ import annotations
 
-import math
 from dataclasses import asdict, dataclass, fields
 from pathlib import Path
 from typing import Any
 
 from a3cmem_lib.agent.model import ActorCriticModel, build_actor_critic
-from a3cmem_lib.memory import REPLAY_MEMORIES
-from a3cmem_lib.training.backends import BACKENDS as BACKEND_MODULES
+from a3cmem_lib.training.choices import (
+    ACTIVATIONS,
+    BACKENDS,
+    DEDUP_KEYS,
+    LEARNERS,
+    MEMORY_KINDS,
+    OPTIMIZERS,
+    START_METHODS,
+)
 from a3cmem_lib.training.options import option
+from a3cmem_lib.training.validation import validate_config
 
-MEMORY_KINDS = ("none", *REPLAY_MEMORIES)
-"""Values of ``TrainConfig.memory``: ``none`` is plain A3C, the rest name the replay buffer
-(:data:`a3cmem_lib.memory.REPLAY_MEMORIES`)."""
-
-DEDUP_KEYS = ("experience", "state-action")
-"""What makes two segments duplicates: ``experience`` compares everything the environment
-produced (states, actions, rewards, the bootstrap state and the terminal flag) and ignores
-the behaviour policy's log-probabilities, which change with every update; ``state-action``
-compares only the states and actions."""
-
-START_METHODS = ("spawn", "fork", "forkserver")
-OPTIMIZERS = ("adam", "rmsprop")
-ACTIVATIONS = ("tanh", "relu")
-BACKENDS = tuple(BACKEND_MODULES)
-"""Values of ``TrainConfig.backend``: worker processes on this machine, or Ray actors
-(:mod:`a3cmem_lib.training.backends`)."""
+__all__ = [
+    "ACTIVATIONS",
+    "BACKENDS",
+    "DEDUP_KEYS",
+    "LEARNERS",
+    "MEMORY_KINDS",
+    "OPTIMIZERS",
+    "START_METHODS",
+    "TrainConfig",
+]
 
 
 @dataclass
@@ -146,13 +147,19 @@ class TrainConfig:
     :mod:`a3cmem_lib.training.scalars`. Needs ``pip install "a3cmem[tensorboard]"``."""
 
     # -- the memory layer (notebooks/05_async_training_with_memory.ipynb) --------------------
-    memory: str = option(
-        "none", "replay memory, or none", choices=MEMORY_KINDS, group="run", fits="memory"
+    memory: str | None = option(
+        None,
+        "replay memory, or none (default: none; fifo with --learner acer)",
+        choices=MEMORY_KINDS,
+        group="run",
+        fits="memory",
     )
     """``"none"``: plain A3C, every worker applies its own gradients. Otherwise workers push
     segments of experience (up to ``t_max`` steps of one episode, with the behaviour
     policy's log-probabilities) into a replay buffer the learner owns: ``"fifo"``,
-    ``"per"`` (prioritized), ``"fifo+dedup"`` or ``"per+dedup"`` (deduplicating)."""
+    ``"per"`` (prioritized), ``"fifo+dedup"`` or ``"per+dedup"`` (deduplicating).
+    ``None`` (the default) becomes ``"none"``, or ``"fifo"`` with ``learner="acer"``: the
+    field always holds a string after construction."""
     capacity: int = option(5_000, "segments the buffer holds", group="memory", fits="memory")
     """Segments the replay buffer holds (>= 1); the oldest is overwritten first."""
     alpha: float = option(0.6, "PER prioritization exponent", group="memory", fits="memory")
@@ -199,111 +206,48 @@ class TrainConfig:
     on-policy (ratios 1), as the original article's code did: kept to show why the
     correction matters."""
 
+    # -- the learner (notebooks/09_acer.ipynb) -------------------------------------------------
+    learner: str = option(
+        "vtrace",
+        "vtrace: replay corrected by V-trace; acer: ACER (a Q head, Retrace, trust region)",
+        choices=LEARNERS,
+        group="run",
+        fits="model",
+    )
+    """``"vtrace"``: the memory layer's V-trace learner (chapter 05). ``"acer"``: ACER
+    (Wang et al., 2017): the model gets a Q head, the workers apply ACER's on-policy update
+    and the memory layer's learner the off-policy ones on replayed segments, with Retrace
+    targets, importance weights truncated at ``acer_truncation`` plus a bias correction, and
+    a trust region around an average policy network. Needs a memory (default ``"fifo"``)
+    and the local backend."""
+    acer_truncation: float = option(10.0, "ACER: truncate importance weights at c", group="memory")
+    """ACER's c > 0: the policy gradient's importance weights are truncated at c and the
+    bias-correction term covers the rest (section 3.2 of the paper, c = 10)."""
+    trust_region: bool = option(True, "ACER: trust region around the average policy network")
+    """ACER's efficient trust region (section 3.3): project every policy gradient so that
+    the step stays near the average policy network (``--no-trust-region`` turns it off)."""
+    trust_region_delta: float = option(1.0, "ACER: the trust region's radius delta")
+    """δ > 0 of the trust region's constraint on the KL divergence's gradient (1 in the
+    paper)."""
+    average_decay: float = option(0.99, "ACER: decay alpha of the average policy network")
+    """α in (0, 1): after every update the average network moves to
+    α θ_avg + (1 − α) θ (0.99 in the paper)."""
+
     def __post_init__(self) -> None:
+        if self.memory is None:
+            self.memory = "fifo" if self.learner == "acer" else "none"
         if isinstance(self.hidden_sizes, list):
             self.hidden_sizes = tuple(self.hidden_sizes)
         self.validate()
 
     def validate(self) -> None:
         """Raise ``TypeError``/``ValueError`` naming the first invalid field."""
-        _check_type("env_id", self.env_id, str)
-        if not self.env_id:
-            raise ValueError("env_id must be a non-empty gymnasium id, got ''")
-        for name, low in (
-            ("num_workers", 1),
-            ("total_steps", 1),
-            ("t_max", 1),
-            ("seed", 0),
-            ("conv_channels", 1),
-            ("conv_kernel", 1),
-            ("conv_hidden", 1),
-        ):
-            value = getattr(self, name)
-            _check_type(name, value, int)
-            if value < low:
-                raise ValueError(f"{name} must be an int >= {low}, got {value!r}")
-        for name, low, high in (("gamma", 0.0, 1.0), ("gae_lambda", 0.0, 1.0)):
-            value = _check_float(name, getattr(self, name))
-            if not low <= value <= high:
-                raise ValueError(f"{name} must be in [{low}, {high}], got {value!r}")
-        for name in ("learning_rate", "max_grad_norm"):
-            value = _check_float(name, getattr(self, name))
-            if not value > 0:
-                raise ValueError(f"{name} must be > 0, got {value!r}")
-        for name in ("value_coef", "entropy_coef"):
-            value = _check_float(name, getattr(self, name))
-            if not value >= 0:
-                raise ValueError(f"{name} must be >= 0, got {value!r}")
-        for name in ("anneal_lr", "progress"):
-            _check_type(name, getattr(self, name), bool)
-        _check_choice("optimizer", self.optimizer, OPTIMIZERS)
-        _check_choice("activation", self.activation, ACTIVATIONS)
-        if self.start_method is not None:
-            _check_choice("start_method", self.start_method, START_METHODS)
-        _check_type("hidden_sizes", self.hidden_sizes, tuple)
-        if any(isinstance(s, bool) or not isinstance(s, int) or s < 1 for s in self.hidden_sizes):
-            raise ValueError(
-                f"hidden_sizes must be a tuple of ints >= 1, got {self.hidden_sizes!r}"
-            )
-        if self.stop_return is not None:
-            _check_float("stop_return", self.stop_return)
-        for name in ("resume_from", "checkpoint_path"):
-            if getattr(self, name) is not None:
-                _check_type(name, getattr(self, name), str)
-        if self.checkpoint_every is not None:
-            _check_type("checkpoint_every", self.checkpoint_every, int)
-            if self.checkpoint_every < 1:
-                raise ValueError(
-                    f"checkpoint_every must be an int >= 1 or None, got {self.checkpoint_every!r}"
-                )
-        _check_choice("backend", self.backend, BACKENDS)
-        if self.ray_address is not None:
-            _check_type("ray_address", self.ray_address, str)
-            if self.backend != "ray":
-                raise ValueError(f"ray_address needs backend='ray', got backend={self.backend!r}")
-        if self.tensorboard_dir is not None:
-            _check_type("tensorboard_dir", self.tensorboard_dir, str)
-        self._validate_memory()
+        validate_config(self)
 
-    def _validate_memory(self) -> None:
-        _check_choice("memory", self.memory, MEMORY_KINDS)
-        _check_choice("dedup_key", self.dedup_key, DEDUP_KEYS)
-        for name in ("capacity", "batch_size"):
-            value = getattr(self, name)
-            _check_type(name, value, int)
-            if value < 1:
-                raise ValueError(f"{name} must be an int >= 1, got {value!r}")
-        if self.dedup_decimals is not None:
-            _check_type("dedup_decimals", self.dedup_decimals, int)
-        for name in ("alpha", "beta", "fresh_fraction"):
-            value = _check_float(name, getattr(self, name))
-            if not 0.0 <= value <= 1.0:
-                raise ValueError(f"{name} must be in [0, 1], got {value!r}")
-        for name in ("replay_ratio", "rho_bar", "c_bar"):
-            value = _check_float(name, getattr(self, name))
-            if not value > 0:
-                raise ValueError(f"{name} must be > 0, got {value!r}")
-        for name in ("hybrid", "off_policy_correction"):
-            _check_type(name, getattr(self, name), bool)
-        if self.hybrid and self.memory == "none":
-            raise ValueError(
-                "hybrid needs a memory: set memory to one of "
-                f"{list(MEMORY_KINDS[1:])}, or hybrid=False"
-            )
-        if self.fresh_fraction > 0 and self.memory == "none":
-            raise ValueError(
-                "fresh_fraction needs a memory: set memory to one of "
-                f"{list(MEMORY_KINDS[1:])}, or fresh_fraction=0.0"
-            )
-        if self.fresh_fraction > 0 and self.fresh_per_batch == 0:
-            raise ValueError(
-                f"fresh_fraction ({self.fresh_fraction}) times batch_size ({self.batch_size}) "
-                "must round to >= 1 segment, or fresh_fraction must be 0.0"
-            )
-        if self.memory != "none" and self.batch_size > self.capacity:
-            raise ValueError(
-                f"batch_size ({self.batch_size}) must be <= capacity ({self.capacity})"
-            )
+    @property
+    def workers_learn(self) -> bool:
+        """Whether the workers apply on-policy gradients: plain A3C, ``hybrid`` and ACER."""
+        return self.memory == "none" or self.hybrid or self.learner == "acer"
 
     @property
     def fresh_per_batch(self) -> int:
@@ -336,7 +280,7 @@ class TrainConfig:
     def build_model(self, obs_shape: int | tuple[int, ...], n_actions: int) -> ActorCriticModel:
         """A freshly initialised actor-critic with this config's architecture, chosen from the
         observation shape: ``(obs_dim,)`` (or an int) → the MLP :class:`ActorCritic`,
-        ``(H, W, C)`` → :class:`ConvActorCritic`."""
+        ``(H, W, C)`` → :class:`ConvActorCritic`; with ``learner="acer"`` it has a Q head."""
         shape = (obs_shape,) if isinstance(obs_shape, int) else tuple(obs_shape)
         return build_actor_critic(
             shape,
@@ -346,23 +290,5 @@ class TrainConfig:
             conv_channels=self.conv_channels,
             conv_kernel=self.conv_kernel,
             conv_hidden=self.conv_hidden,
+            q_head=self.learner == "acer",
         )
-
-
-def _check_type(name: str, value: Any, kind: type) -> None:
-    # bool is a subclass of int, but True is never a sensible worker count.
-    if not isinstance(value, kind) or (kind is int and isinstance(value, bool)):
-        raise TypeError(f"{name} must be of type {kind.__name__}, got {type(value).__name__}")
-
-
-def _check_float(name: str, value: Any) -> float:
-    if isinstance(value, bool) or not isinstance(value, (int, float)):
-        raise TypeError(f"{name} must be a real number, got {type(value).__name__}")
-    if not math.isfinite(value):
-        raise ValueError(f"{name} must be finite, got {value!r}")
-    return float(value)
-
-
-def _check_choice(name: str, value: Any, choices: tuple[str, ...]) -> None:
-    if value not in choices:
-        raise ValueError(f"{name} must be one of {list(choices)}, got {value!r}")

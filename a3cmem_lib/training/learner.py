@@ -191,17 +191,11 @@ class Learner:
             values: (B, T) float32 V(s_t) under the current model.
             bootstrap: (B,) float32 V(last_obs) under the current model.
         """
-        valid = np.asarray(batch.valid)
-        valid_next = np.zeros_like(valid)
-        valid_next[:, :-1] = valid[:, 1:]
-        last = valid & ~valid_next
-        terminated = last & np.asarray(batch.terminated)[:, None]
-        truncated = (last & ~terminated) | ~valid
-        next_values = np.where(valid_next, np.roll(values, -1, axis=1), bootstrap[:, None])
+        next_values, terminated, truncated = trace_boundaries(batch, values, bootstrap)
         if self.off_policy_correction:
             log_rhos = log_pi - np.asarray(batch.log_probs)
         else:
-            log_rhos = np.zeros(valid.shape, dtype=np.float32)
+            log_rhos = np.zeros(values.shape, dtype=np.float32)
         return vtrace(
             *(
                 torch.from_numpy(array)
@@ -213,6 +207,35 @@ class Learner:
             rho_bar=self.rho_bar,
             c_bar=self.c_bar,
         )
+
+
+def trace_boundaries(
+    batch: Segment, values: np.ndarray, bootstrap: np.ndarray
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Where the traces of a batch of segments go on and where they stop.
+
+    Inside a segment, the value after step t is the next step's; after its last real step,
+    the bootstrap state's (V of ``last_obs``), unless the segment ended its episode in a
+    terminal state; padding steps never continue a trace.
+
+    Args:
+        batch: the batch as a buffer samples it (``valid``: (B, T) bool, ...).
+        values: (B, T) V(s_t) under the current model (padding entries ignored).
+        bootstrap: (B,) V(last_obs) under the current model.
+
+    Returns:
+        ``(next_values, terminated, truncated)``, each (B, T): V(s_{t+1}), the steps that
+        ended their episode in a terminal state, and the steps after which the trace stops
+        otherwise (the last real step of a segment that did not terminate, and padding).
+    """
+    valid = np.asarray(batch.valid)
+    valid_next = np.zeros_like(valid)
+    valid_next[:, :-1] = valid[:, 1:]
+    last = valid & ~valid_next
+    terminated = last & np.asarray(batch.terminated)[:, None]
+    truncated = (last & ~terminated) | ~valid
+    next_values = np.where(valid_next, np.roll(values, -1, axis=1), bootstrap[:, None])
+    return next_values, terminated, truncated
 
 
 class FlatGradients:

@@ -21,6 +21,7 @@ import numpy as np
 from a3cmem_lib.agent.model import ActorCriticModel
 from a3cmem_lib.agent.shared_optim import SharedOptimizer
 from a3cmem_lib.memory import REPLAY_MEMORIES, ReplayMemory, hash_fields
+from a3cmem_lib.training.acer import AcerLearner
 from a3cmem_lib.training.config import DEDUP_KEYS, MEMORY_KINDS, TrainConfig
 from a3cmem_lib.training.learner import Learner, LearnerUpdate
 from a3cmem_lib.training.policy_lag import PolicyLag
@@ -105,6 +106,8 @@ class MemoryLayer:
         optimizer: the shared optimizer over ``model``'s parameters.
         versions: the run's counter of updates to the shared model, shared with the workers
             (``None``: one of this layer's own, counting its learner's updates).
+        average_model: with ``config.learner == "acer"`` and a trust region, the average
+            policy network (shared with the workers).
     """
 
     def __init__(
@@ -113,6 +116,7 @@ class MemoryLayer:
         model: ActorCriticModel,
         optimizer: SharedOptimizer,
         versions: StepCounter | None = None,
+        average_model: ActorCriticModel | None = None,
     ) -> None:
         if config.memory == "none":
             raise ValueError("MemoryLayer needs config.memory other than 'none'")
@@ -126,7 +130,11 @@ class MemoryLayer:
             decimals=config.dedup_decimals,
             seed=config.seed,
         )
-        self.learner = Learner.from_config(config, model, optimizer)
+        self.learner: Learner | AcerLearner = (
+            AcerLearner(config, model, optimizer, average_model)
+            if config.learner == "acer"
+            else Learner.from_config(config, model, optimizer)
+        )
         self.optimizer = optimizer
         self.schedule = Schedule(config)
         self.received = [0] * config.num_workers

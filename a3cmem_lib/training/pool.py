@@ -40,6 +40,7 @@ class WorkerPool:
         shared_model: the global model, its parameters in shared memory.
         optimizer: the shared optimizer over its parameters.
         start_step: the global step to count from (a resumed checkpoint's).
+        average_model: ACER's average policy network in shared memory, or ``None``.
     """
 
     def __init__(
@@ -48,11 +49,13 @@ class WorkerPool:
         shared_model: ActorCriticModel,
         optimizer: SharedOptimizer,
         start_step: int = 0,
+        average_model: ActorCriticModel | None = None,
     ) -> None:
         self.context = mp.get_context(config.start_method)
         self.config = config
         self.shared_model = shared_model
         self.optimizer = optimizer
+        self.average_model = average_model
         self.start_step = start_step
         self.stop_event = self.context.Event()
         self.steps = StepCounter(self.context.Value("q", start_step))
@@ -125,6 +128,7 @@ class WorkerPool:
             config=self.config,
             shared_model=self.shared_model,
             optimizer=self.optimizer,
+            average_model=self.average_model,
             steps=self.steps,
             versions=self.versions,
             stop_event=self.stop_event,
@@ -210,6 +214,7 @@ class WorkerPool:
         self.cpu_seconds = process_and_children_cpu_seconds() - self.cpu_start
         self.processes, self.readers, self.open_readers = [], {}, []
         del self.stop_event, self.steps, self.versions, self.shared_model, self.optimizer
+        del self.average_model
 
     def _drain(self) -> None:
         # A worker blocked on a full pipe cannot see the stop event; read and discard.

@@ -50,6 +50,9 @@ class Rollout:
     """(T,) int64: the row of ``obs`` holding s_{t+1}, the state to bootstrap from."""
     log_probs: np.ndarray
     """(T,) float64: log μ(a_t|s_t) of the acting policy (zeros unless recorded)."""
+    behaviour_probs: np.ndarray
+    """(T, n_actions) float64: μ(·|s_t), the acting policy's whole distribution (zeros
+    unless recorded)."""
     episodes: list[tuple[float, int, int]] = field(default_factory=list)
     """Episodes that ended in the rollout: (return, length in steps, step index t)."""
     last_states: dict[int, np.ndarray] = field(default_factory=dict)
@@ -69,7 +72,8 @@ class RolloutCollector:
         policy: how to act; it reads the worker's local weights.
         t_max: steps per rollout, ``>= 1``.
         seed: seeds the first ``env.reset``, the action space and the action sampler.
-        record_log_probs: also record log μ(a|s) of every action (a memory layer needs it).
+        record_log_probs: also record log μ(a|s) of every action and the whole distribution
+            μ(·|s) (a memory layer needs them).
     """
 
     def __init__(
@@ -90,6 +94,7 @@ class RolloutCollector:
         self.actions = np.zeros(t_max, dtype=np.int64)
         self.rewards = np.zeros(t_max, dtype=np.float64)
         self.log_probs = np.zeros(t_max, dtype=np.float64)
+        self.behaviour_probs = np.zeros((t_max, env.action_space.n), dtype=np.float64)
         self.terminated = np.zeros(t_max, dtype=bool)
         self.truncated = np.zeros(t_max, dtype=bool)
         self.next_row = np.zeros(t_max, dtype=np.int64)
@@ -106,12 +111,13 @@ class RolloutCollector:
             self.truncated,
             self.next_row,
             self.log_probs,
+            self.behaviour_probs,
         )
         rows = self.t_max + 1
         for t in range(self.t_max):
             self.obs_rows[t] = self.obs
             if self.record_log_probs:
-                action, self.log_probs[t] = self.policy.sample_with_log_prob(
+                action, self.log_probs[t], self.behaviour_probs[t] = self.policy.sample_with_probs(
                     self.obs_rows[t], self.rng
                 )
             else:
@@ -213,6 +219,7 @@ def rollout_segments(
             rollout.last_states[end] if ended else rollout.obs[t_max],
             ended and bool(rollout.terminated[end]),
             t_max,
+            rollout.behaviour_probs[steps],
         )
         valid = np.ones(end + 1 - start, dtype=bool)
         items.append((segment, float(segment_priority(td_errors[steps], valid))))

@@ -41,6 +41,11 @@ class Segment(NamedTuple):
     state)."""
     terminated: np.ndarray
     """() bool: the last real step ended the episode in a terminal state (no bootstrap)."""
+    behaviour_probs: np.ndarray
+    """(T, A) float16: the behaviour policy's whole distribution μ(·|s_t), which ACER's
+    bias correction needs for every action (notebooks/09_acer.ipynb); half precision, two
+    bytes per action and step. ``(T, 0)`` when the recorder was not told the number of
+    actions."""
 
 
 class SegmentRecorder:
@@ -52,6 +57,8 @@ class SegmentRecorder:
             means a vector of that length).
         obs_dtype: the dtype observations are stored in (float32 for vectors; bool or uint8
             for images, see :func:`~a3cmem_lib.envs.observation_dtype`).
+        n_actions: record the behaviour policy's whole distribution over this many actions
+            (:meth:`add`'s ``probs``); 0 records none.
     """
 
     def __init__(
@@ -59,6 +66,7 @@ class SegmentRecorder:
         length: int,
         obs_shape: int | tuple[int, ...],
         obs_dtype: np.dtype | type = np.float32,
+        n_actions: int = 0,
     ) -> None:
         if length < 1:
             raise ValueError(f"length must be >= 1, got {length}")
@@ -68,6 +76,7 @@ class SegmentRecorder:
         self.actions = np.zeros(length, dtype=np.int64)
         self.rewards = np.zeros(length, dtype=np.float32)
         self.log_probs = np.zeros(length, dtype=np.float32)
+        self.probs = np.zeros((length, n_actions), dtype=np.float16)
         self.size = 0
 
     @property
@@ -75,10 +84,25 @@ class SegmentRecorder:
         """Whether ``length`` steps are recorded (the segment must be finished)."""
         return self.size == self.length
 
-    def add(self, obs: np.ndarray, action: int, reward: float, log_prob: float) -> None:
-        """Record one step: the state acted in, the action, its reward and log μ(action)."""
+    def add(
+        self,
+        obs: np.ndarray,
+        action: int,
+        reward: float,
+        log_prob: float,
+        probs: np.ndarray | None = None,
+    ) -> None:
+        """Record one step: the state acted in, the action, its reward and log μ(action),
+        and, if the recorder has ``n_actions``, μ(·|state) as ``probs`` (n_actions,)."""
         if self.full:
             raise RuntimeError("the segment is full; call finish() first")
+        if (probs is None) != (self.probs.shape[1] == 0):
+            raise ValueError(
+                f"probs must be given exactly when the recorder has n_actions > 0 "
+                f"(it has {self.probs.shape[1]})"
+            )
+        if probs is not None:
+            self.probs[self.size] = probs
         self.obs[self.size] = obs
         self.actions[self.size] = action
         self.rewards[self.size] = reward
@@ -98,6 +122,7 @@ class SegmentRecorder:
             last_obs,
             terminated,
             self.length,
+            self.probs[steps],
         )
         self.size = 0
         return segment
@@ -111,6 +136,7 @@ def padded_segment(
     last_obs: np.ndarray,
     terminated: bool,
     length: int,
+    behaviour_probs: np.ndarray | None = None,
 ) -> Segment:
     """A new :class:`Segment` of ``n <= length`` steps, zero-padded to ``length`` steps.
 
@@ -120,9 +146,12 @@ def padded_segment(
         last_obs: (*obs_shape,) the state after the last step.
         terminated: whether the last step ended the episode in a terminal state.
         length: ``T``, the padded length, ``>= n``.
+        behaviour_probs: (n, A) μ(·|s_t) of each step, stored in float16; ``None``: none
+            (a ``(length, 0)`` field).
     """
     obs = np.asarray(obs)
     n = len(actions)
+    probs = np.zeros((n, 0)) if behaviour_probs is None else np.asarray(behaviour_probs)
     segment = Segment(
         obs=np.zeros((length, *obs.shape[1:]), dtype=obs.dtype),
         actions=np.zeros(length, dtype=np.int64),
@@ -131,8 +160,10 @@ def padded_segment(
         valid=np.arange(length) < n,
         last_obs=np.array(last_obs, dtype=obs.dtype),
         terminated=np.array(bool(terminated)),
+        behaviour_probs=np.zeros((length, probs.shape[1]), dtype=np.float16),
     )
     segment.obs[:n] = obs
+    segment.behaviour_probs[:n] = probs
     segment.actions[:n] = actions
     segment.rewards[:n] = rewards
     segment.log_probs[:n] = log_probs
@@ -175,12 +206,15 @@ def random_policy_segments(env_id: str, count: int, length: int, *, seed: int = 
     env = gym.make(env_id)
     n_actions = int(env.action_space.n)
     recorder = SegmentRecorder(
-        length, env.observation_space.shape, observation_dtype(env.observation_space)
+        length, env.observation_space.shape, observation_dtype(env.observation_space), n_actions
     )
     env.close()
+    uniform = np.full(n_actions, 1.0 / n_actions)
     segments: list[Segment] = []
     for transition, episode_ended in rollout_transitions(env_id, count * length, seed=seed):
-        recorder.add(transition.state, transition.action, transition.reward, -np.log(n_actions))
+        recorder.add(
+            transition.state, transition.action, transition.reward, -np.log(n_actions), uniform
+        )
         if episode_ended or recorder.full:
             segments.append(recorder.finish(transition.next_state, bool(transition.done)))
             if len(segments) == count:

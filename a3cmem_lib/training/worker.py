@@ -22,10 +22,12 @@ from typing import Any
 import numpy as np
 import torch
 
+from a3cmem_lib.agent.acer import update_average
 from a3cmem_lib.agent.acting import NumpyPolicy
 from a3cmem_lib.agent.model import ActorCriticModel
 from a3cmem_lib.agent.shared_optim import SharedOptimizer
 from a3cmem_lib.envs import make_env, space_shapes
+from a3cmem_lib.training.acer import acer_rollout_loss, average_policy_logits
 from a3cmem_lib.training.config import TrainConfig
 from a3cmem_lib.training.lifeline import exit_with_parent
 from a3cmem_lib.training.messages import RolloutReport, WorkerDone, WorkerFailed, stamp_episodes
@@ -73,6 +75,8 @@ class WorkerContext:
     versions: StepCounter | None = None
     """Updates of the shared model so far (the policy version; see
     :mod:`a3cmem_lib.training.policy_lag`); ``None``: lags are not measured."""
+    average_model: ActorCriticModel | None = None
+    """ACER's average policy network (shared memory) for the trust region, or ``None``."""
 
     @property
     def seed(self) -> int:
@@ -111,7 +115,10 @@ def run_worker(context: WorkerContext, lags: list[int] | None = None) -> int:
     Each iteration: copy the global weights θ into the local model θ', act ``t_max`` steps,
     evaluate the rollout in one batched forward pass, then either apply the A3C gradient to
     the shared model without a lock (Hogwild!, Recht et al., 2011) or — with a memory
-    layer — send the rollout's segments to it (both in ``hybrid`` mode).
+    layer — send the rollout's segments to it (both in ``hybrid`` mode). With
+    ``learner="acer"`` the gradient is ACER's on-policy one and the worker sends its
+    segments too (notebooks/09_acer.ipynb); after each of its updates the average policy
+    network follows the shared model.
 
     With ``context.versions``, each applied gradient's policy lag (updates of the shared
     model between the weight copy and the application) is appended to ``lags``.
@@ -125,7 +132,8 @@ def run_worker(context: WorkerContext, lags: list[int] | None = None) -> int:
     env = make_env(config.env_id)
     local_model = config.build_model(*space_shapes(env))
     uses_memory = config.memory != "none"
-    learns_on_policy = not uses_memory or config.hybrid
+    learns_on_policy = config.workers_learn
+    acer = config.learner == "acer"
     collector = RolloutCollector(
         env, NumpyPolicy(local_model), config.t_max, seed=context.seed, record_log_probs=uses_memory
     )
@@ -140,8 +148,10 @@ def run_worker(context: WorkerContext, lags: list[int] | None = None) -> int:
             version = context.versions.value if context.versions is not None else None
             copy_weights(context.shared_model, local_model)
             rollout = collector.collect()
+            obs = torch.from_numpy(rollout.obs)
             with torch.set_grad_enabled(learns_on_policy):
-                logits, values = local_model(torch.from_numpy(rollout.obs))
+                logits, critic = local_model.policy_and_q(obs)
+                values = local_model.state_values(logits, critic)
             segments = []
             if uses_memory:
                 segments = rollout_segments(rollout, values.detach().numpy(), config.gamma)
@@ -149,7 +159,11 @@ def run_worker(context: WorkerContext, lags: list[int] | None = None) -> int:
             losses = None
             if learns_on_policy:
                 schedule.set_learning_rate(context.optimizer, step - config.t_max)
-                loss = rollout_loss(rollout, logits, values, config)
+                if acer:
+                    average = average_policy_logits(context.average_model, obs[: config.t_max])
+                    loss = acer_rollout_loss(rollout, logits, critic, average, config)
+                else:
+                    loss = rollout_loss(rollout, logits, values, config)
                 hogwild_step(
                     loss.total,
                     local_model,
@@ -157,11 +171,16 @@ def run_worker(context: WorkerContext, lags: list[int] | None = None) -> int:
                     context.optimizer,
                     config.max_grad_norm,
                 )
+                if context.average_model is not None:
+                    update_average(
+                        context.average_model, context.shared_model, config.average_decay
+                    )
                 if context.versions is not None:
                     applied = context.versions.add(1) - 1
                     if lags is not None:
                         lags.append(applied - version)
-                losses = (loss.policy.item(), loss.value.item(), loss.entropy.item())
+                critic_loss = loss.q if acer else loss.value
+                losses = (loss.policy.item(), critic_loss.item(), loss.entropy.item())
             report_rollout(context, rollout, step, segments, version, losses)
             segments_sent += len(segments)
     finally:

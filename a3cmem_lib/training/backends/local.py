@@ -11,6 +11,7 @@ import copy
 
 import torch
 
+from a3cmem_lib.agent.model import ActorCriticModel
 from a3cmem_lib.training.checkpoint import Checkpoint
 from a3cmem_lib.training.config import TrainConfig
 from a3cmem_lib.training.driver import Snapshot
@@ -48,12 +49,19 @@ class LocalBackend:
             config, obs_shape, n_actions, resumed
         )
         self.model.share_memory()
+        self.average_model = average_policy_network(config, self.model)
         start_step = resumed.global_step if resumed is not None else 0
-        self.pool = WorkerPool(config, self.model, self.optimizer, start_step)
+        self.pool = WorkerPool(
+            config, self.model, self.optimizer, start_step, average_model=self.average_model
+        )
         self.memory_layer: MemoryLayer | None = None
         if config.memory != "none":
             self.memory_layer = MemoryLayer(
-                config, self.model, self.optimizer, versions=self.pool.versions
+                config,
+                self.model,
+                self.optimizer,
+                versions=self.pool.versions,
+                average_model=self.average_model,
             )
             if resumed is not None and resumed.memory_state is not None:
                 self.memory_layer.restore(resumed.memory_state)
@@ -167,3 +175,15 @@ class LocalBackend:
         self.interrupted = self.interrupted or interrupted
         self.pool.shutdown()
         return self.snapshot()
+
+
+def average_policy_network(config: TrainConfig, model: ActorCriticModel) -> ActorCriticModel | None:
+    """ACER's average policy network, in shared memory: a copy of ``model`` (also of a
+    resumed one: checkpoints keep the model, not its average), or ``None`` unless
+    ``config.learner == "acer"`` with a trust region."""
+    if config.learner != "acer" or not config.trust_region:
+        return None
+    average = copy.deepcopy(model)
+    for parameter in average.parameters():
+        parameter.requires_grad_(False)
+    return average.share_memory()

@@ -1,0 +1,30 @@
+"""The values a :class:`~a3cmem_lib.training.config.TrainConfig` field can take, where the
+field is a choice.
+
+Explained in notebooks/01_a3c_basics.ipynb (section "Hyperparameters").
+"""
+
+from __future__ import annotations
+
+from a3cmem_lib.memory import REPLAY_MEMORIES
+from a3cmem_lib.training.backends import BACKENDS as BACKEND_MODULES
+
+MEMORY_KINDS = ("none", *REPLAY_MEMORIES)
+"""Values of ``TrainConfig.memory``: ``none`` is plain A3C, the rest name the replay buffer
+(:data:`a3cmem_lib.memory.REPLAY_MEMORIES`)."""
+
+DEDUP_KEYS = ("experience", "state-action")
+"""What makes two segments duplicates: ``experience`` compares everything the environment
+produced (states, actions, rewards, the bootstrap state and the terminal flag) and ignores
+the behaviour policy's log-probabilities, which change with every update; ``state-action``
+compares only the states and actions."""
+
+START_METHODS = ("spawn", "fork", "forkserver")
+OPTIMIZERS = ("adam", "rmsprop")
+ACTIVATIONS = ("tanh", "relu")
+BACKENDS = tuple(BACKEND_MODULES)
+"""Values of ``TrainConfig.backend``: worker processes on this machine, or Ray actors
+(:mod:`a3cmem_lib.training.backends`)."""
+LEARNERS = ("vtrace", "acer")
+"""Values of ``TrainConfig.learner``: the memory layer's V-trace learner
+(notebooks/05_async_training_with_memory.ipynb) or ACER (notebooks/09_acer.ipynb)."""
