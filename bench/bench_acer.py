@@ -17,7 +17,9 @@ Methods (``TrainConfig`` fields on top of its defaults):
   ``acer_no_bias_correction`` (truncation c = 10^6: no importance weight is ever truncated,
   so the correction term is always 0) and ``acer_replay_ratio_R`` for R in 0, 1, 8;
 - the candidates the recipe was chosen from on seeds 100-104: ``acer_lr_0.003``,
-  ``acer_lr_0.005`` and ``acer_capacity_1000``.
+  ``acer_lr_0.005``, ``acer_capacity_1000`` and ``acer_batch_B`` for B in 32, 4, 1 (with
+  replay ratio r and batches of B segments the learner makes r/B updates per pushed
+  segment; ACER's replays are as large as its on-policy updates, one worker's rollout).
 
 Floors: the 100-episode criterion cannot be met in fewer than 100 × 475 = 47,500 steps,
 the 20-episode one in fewer than 9,500.
@@ -55,6 +57,9 @@ METHODS: dict[str, dict[str, Any]] = {
     "acer_lr_0.003": {**ACER_RECIPE, "learning_rate": 3e-3},
     "acer_lr_0.005": {**ACER_RECIPE, "learning_rate": 5e-3},
     "acer_capacity_1000": {**ACER_RECIPE, "capacity": 1_000},
+    "acer_batch_32": {**ACER_RECIPE, "batch_size": 32},
+    "acer_batch_4": {**ACER_RECIPE, "batch_size": 4},
+    "acer_batch_1": {**ACER_RECIPE, "batch_size": 1},
 }
 MAIN_METHODS = ("a3c", "acer")
 LABELS = {
@@ -68,6 +73,9 @@ LABELS = {
     "acer_lr_0.003": "ACER, learning rate 0.003",
     "acer_lr_0.005": "ACER, learning rate 0.005",
     "acer_capacity_1000": "ACER, capacity 1,000 segments",
+    "acer_batch_32": "ACER, batches of 32 segments",
+    "acer_batch_4": "ACER, batches of 4 segments",
+    "acer_batch_1": "ACER, batches of 1 segment",
 }
 TARGETS = (
     ("env steps to the 100-episode criterion ≤ 0.75× plain A3C's (median)", "steps", 0.75),
