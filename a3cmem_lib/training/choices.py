@@ -38,4 +38,4 @@ LEARNER_DEFAULTS: dict[str, dict[str, Any]] = {
 """Defaults that depend on ``TrainConfig.learner``: a field left at ``None`` takes the
 learner's value, so that ``learner="acer"`` alone (``--learner acer``) is ACER's whole
 recipe: a replay memory, and replays of about the size of a worker's on-policy update
-(chosen on seeds 100-104, ``bench/bench_acer.py --first-seed 100``)."""
+(the batch size chosen on seeds 100 and 101, ``bench/bench_acer.py --first-seed 100``)."""
