@@ -39,6 +39,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "tools"))
 
 import check_site  # noqa: E402
+from test_glossary_links import anchor, glossary_entries, linked_anchors  # noqa: E402
 
 CHAPTERS = sorted(path.stem for path in (ROOT / "notebooks").glob("*.ipynb"))
 # The published site (book/conf.py's PAGES_URL), which the README links to.
@@ -353,6 +354,18 @@ def test_the_glossary_defines_every_term_with_the_chapter_that_introduces_it(
     assert "{{" not in text  # every substitution was filled from the library
     for term in GLOSSARY_TERMS:
         assert term in text
+
+
+def test_the_chapters_glossary_links_name_anchors_of_the_built_glossary(site: Path) -> None:
+    """The chapters link glossary terms by absolute URL (``tests/test_glossary_links.py``),
+    which the site's link check skips: their anchors must be ids of the built page, and
+    the anchor rule that test uses must be Sphinx's."""
+    ids = check_site.parse(site / "book" / "glossary.html").ids
+    rule = {anchor(term) for terms, _ in glossary_entries() for term in terms} - {None}
+    assert rule <= ids, sorted(rule - ids)
+    for chapter in CHAPTERS:
+        linked = set(linked_anchors(ROOT / "notebooks" / f"{chapter}.ipynb"))
+        assert linked and linked <= ids, (chapter, sorted(linked - ids))
 
 
 def test_the_api_reference_has_a_page_for_every_module(site: Path) -> None:
