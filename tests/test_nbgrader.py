@@ -159,6 +159,23 @@ def my_vtrace_one_step(log_rhos, rewards, values, next_values, terminated, gamma
     advantages = rhos * (rewards + gamma * next_values - values)
     return values + advantages, advantages
 """,
+    "my_retrace": """
+import numpy as np
+
+
+def my_retrace(rewards, q_taken, next_values, rhos, terminated, truncated, gamma):
+    # the ratios are used as traces without truncating them at 1
+    targets = np.zeros(len(rewards))
+    for t in reversed(range(len(rewards))):
+        if terminated[t]:
+            ahead = 0.0
+        elif truncated[t] or t == len(rewards) - 1:
+            ahead = next_values[t]
+        else:
+            ahead = next_values[t] + rhos[t + 1] * (targets[t + 1] - q_taken[t + 1])
+        targets[t] = rewards[t] + gamma * ahead
+    return targets
+""",
     "steps_to_threshold": """
 import numpy as np
 import pandas as pd

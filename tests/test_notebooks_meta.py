@@ -272,6 +272,7 @@ NOT_COMPUTED = {
     "04_deduplication": {"2407.17032", "1903.03176"},  # arXiv ids
     "05_async_training_with_memory": {"4.1", "0.01", "5.5", "7.3"},  # sections, a level
     "06_stability_study": {"2.5", "97.5", "0.25", "0.75", "1806.08295", "2407.17032"},
+    "09_acer": {"3.1", "3.2", "3.3", "1611.01224"},  # the ACER paper's sections, its arXiv id
 }
 
 

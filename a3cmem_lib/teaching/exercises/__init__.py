@@ -5,6 +5,7 @@ Every check takes ``seed`` (default 0) for its random cases; nbgrader's hidden t
 with ``seed=None``, fresh random cases at every grading.
 """
 
+from .acer import check_retrace
 from .dedup import check_dedup_eviction, check_dedup_key
 from .fifo import check_fifo
 from .offpolicy import check_vtrace
@@ -29,6 +30,7 @@ __all__ = [
     "check_importance_weights",
     "check_n_step_returns",
     "check_new_item_priority",
+    "check_retrace",
     "check_steps_to_threshold",
     "check_stratified_targets",
     "check_study_wall_time",
