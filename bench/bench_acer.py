@@ -17,7 +17,8 @@ Methods (``TrainConfig`` fields on top of its defaults):
   ``acer_no_bias_correction`` (truncation c = 10^6: no importance weight is ever truncated,
   so the correction term is always 0) and ``acer_replay_ratio_R`` for R in 0, 1, 8;
 - candidates for the recipe, run on seeds from 100: ``acer_lr_0.003``,
-  ``acer_lr_0.005``, ``acer_capacity_1000`` and ``acer_batch_B`` for B in 32, 4, 1 (with
+  ``acer_lr_0.005``, ``acer_capacity_1000``, ``acer_capacity_500`` (also with learning rate
+  0.005) and ``acer_batch_B`` for B in 32, 4, 1 (with
   replay ratio r and batches of B segments the learner makes r/B updates per pushed
   segment; ACER's replays are as large as its on-policy updates, one worker's rollout).
 
@@ -57,6 +58,8 @@ METHODS: dict[str, dict[str, Any]] = {
     "acer_lr_0.003": {**ACER_RECIPE, "learning_rate": 3e-3},
     "acer_lr_0.005": {**ACER_RECIPE, "learning_rate": 5e-3},
     "acer_capacity_1000": {**ACER_RECIPE, "capacity": 1_000},
+    "acer_capacity_500": {**ACER_RECIPE, "capacity": 500},
+    "acer_capacity_500_lr_0.005": {**ACER_RECIPE, "capacity": 500, "learning_rate": 5e-3},
     "acer_batch_32": {**ACER_RECIPE, "batch_size": 32},
     "acer_batch_4": {**ACER_RECIPE, "batch_size": 4},
     "acer_batch_1": {**ACER_RECIPE, "batch_size": 1},
@@ -73,6 +76,8 @@ LABELS = {
     "acer_lr_0.003": "ACER, learning rate 0.003",
     "acer_lr_0.005": "ACER, learning rate 0.005",
     "acer_capacity_1000": "ACER, capacity 1,000 segments",
+    "acer_capacity_500": "ACER, capacity 500 segments",
+    "acer_capacity_500_lr_0.005": "ACER, capacity 500 segments, learning rate 0.005",
     "acer_batch_32": "ACER, batches of 32 segments",
     "acer_batch_4": "ACER, batches of 4 segments",
     "acer_batch_1": "ACER, batches of 1 segment",
