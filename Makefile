@@ -32,7 +32,7 @@ test-main: $(STAMP)
 	$(BIN)/python -m pytest -p no:cacheprovider tests notebooks --nbval-lax --nbval-current-env \
 		--nbval-sanitize-with notebooks/sanitize.cfg -q
 
-# Two more environments, each built from its requirements file (README: "Tested versions"):
+# Two more environments, each built from its requirements file (book/install.md: "Tested versions"):
 # .venv-colab/ has Colab's versions, .venv-lowest/ the lower bounds of pyproject.toml. A changed
 # requirements file or pyproject.toml rebuilds one from scratch. In each run the library's tests,
 # then every chapter's code top to bottom (tools/run_chapters.py; outputs are not compared, they
@@ -40,7 +40,7 @@ test-main: $(STAMP)
 # installed there, nor on Colab); the fault tests (signals and processes: the same Python and
 # torch in every environment, and 3 minutes each time); the checks of committed files and of the
 # tools (notebooks, prose, version files, the chapter runner), which no version changes; and the
-# README's rendered block, an output compared digit for digit.
+# rendered blocks of the README and the book's pages, outputs compared digit for digit.
 COMPAT_ENVS := colab lowest
 COMPAT_TESTS := tests \
 	--ignore=tests/test_ray_train.py --ignore=tests/test_ray_cluster.py \
@@ -48,7 +48,7 @@ COMPAT_TESTS := tests \
 	--ignore=tests/test_faults.py --ignore=tests/test_ctrl_c.py \
 	--ignore=tests/test_notebooks_meta.py --ignore=tests/test_prose_claims.py \
 	--ignore=tests/test_tested_versions.py --ignore=tests/test_run_chapters.py \
-	--deselect=tests/test_readme_results.py::test_the_readme_block_is_what_the_committed_results_render
+	--deselect=tests/test_readme_results.py::test_every_rendered_block_is_what_the_committed_results_render
 
 $(COMPAT_ENVS:%=.venv-%/.installed): .venv-%/.installed: requirements-%.txt pyproject.toml
 	rm -rf .venv-$*
@@ -65,7 +65,7 @@ $(COMPAT_ENVS:%=compat-%): compat-%: .venv-%/.installed
 test-compat: $(COMPAT_ENVS:%=compat-%)
 
 # The nbgrader course directory course/ (gitignored): source/ (the chapters with solutions)
-# and release/ (the student versions, from `nbgrader generate_assignment`). README: "For teachers".
+# and release/ (the student versions, from `nbgrader generate_assignment`). book/teachers.md.
 student: $(STAMP)
 	$(BIN)/python tools/nbgrader_course.py --out course
 

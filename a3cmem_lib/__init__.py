@@ -12,4 +12,4 @@ Subpackages, lowest layer first (a lower layer never imports a higher one):
 - :mod:`a3cmem_lib.cli`         ``python -m a3cmem_lib train|study``.
 """
 
-__version__ = "0.2.0"
+__version__ = "0.3.0"

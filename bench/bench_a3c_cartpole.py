@@ -149,10 +149,11 @@ def trial(name: str, seed: int, budget: int) -> dict:
     return run_sb3(name, seed, budget)
 
 
-def timed_trial(name: str, seed: int, budget: int) -> dict:
-    """:func:`trial` in a fresh interpreter, with its whole-process wall time and the CPU
-    seconds of the process and all the processes it started and waited for."""
-    command = [sys.executable, __file__, "--trial", name, "--seed", str(seed)]
+def timed_trial(name: str, seed: int, budget: int, script: str = __file__) -> dict:
+    """:func:`trial` of ``script`` (this benchmark, or another with the same ``--trial``
+    flags) in a fresh interpreter, with its whole-process wall time and the CPU seconds of
+    the process and all the processes it started and waited for."""
+    command = [sys.executable, script, "--trial", name, "--seed", str(seed)]
     start = time.monotonic()
     process = subprocess.Popen([*command, "--budget", str(budget)], stdout=subprocess.PIPE)
     output = process.stdout.read()

@@ -1,6 +1,7 @@
 """Run every benchmark, one after the other (``make bench``).
 
-Each script writes its own results to ``bench/results/``; see the README for the tables.
+Each script writes its own results to ``bench/results/``; the website's Benchmarks page
+(``book/benchmarks.md``) quotes and discusses them.
 Benchmarks measure speed on the machine they run on and are never part of ``make test``.
 """
 

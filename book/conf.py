@@ -54,6 +54,7 @@ extensions = [
     "docstring_markup",
     "api_sources",
     "results_pages",
+    "site_links",
 ]
 
 # MyST: the notebooks' maths ($...$, $$...$$, \begin{aligned}), links to a chapter's

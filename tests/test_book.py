@@ -1,7 +1,9 @@
 """The book as a website (``make book``, ``book/conf.py``), tested like code.
 
 The site is built once per session, from the committed notebooks (nothing executed), into a
-temporary folder with warnings as errors. Then: every internal link and anchor resolves,
+temporary folder with warnings as errors. Then: the README is a landing page whose every link
+resolves (to a file of the repository, a heading, or a page and anchor of the built site),
+every internal link and anchor resolves,
 every chapter page shows its notebook's figures and carries its Colab, Binder and source
 links, nothing comes from a CDN, the glossary, API reference and results pages hold what
 they promise, and a real headless Chromium (Debian's ``chromium`` + ``chromium-driver``,
@@ -27,6 +29,7 @@ from collections.abc import Iterator
 from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
+from urllib.parse import unquote, urlsplit
 
 import pytest
 
@@ -36,8 +39,22 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "tools"))
 
 import check_site  # noqa: E402
+from test_glossary_links import anchor, glossary_entries, linked_anchors  # noqa: E402
 
 CHAPTERS = sorted(path.stem for path in (ROOT / "notebooks").glob("*.ipynb"))
+# The published site (book/conf.py's PAGES_URL), which the README links to.
+PAGES_URL = re.search(
+    r'^PAGES_URL = "([^"]+)"', (ROOT / "book" / "conf.py").read_text(), re.MULTILINE
+).group(1)
+README_MAX_LINES = 250
+# Markdown links and images, and <autolinks>.
+README_LINK = re.compile(r"\]\(([^)\s]+)\)|<(https?://[^>\s]+)>")
+# Badge images on other hosts, which need the network and name no file of ours.
+BADGE_IMAGES = (
+    "https://img.shields.io/badge/",
+    "https://mybinder.org/badge_logo.svg",
+    "https://colab.research.google.com/assets/colab-badge.svg",
+)
 # The repository and branch the README's Colab badges point at.
 COLAB_BADGE = re.compile(r"colab\.research\.google\.com/github/([\w-]+/[\w-]+)/blob/([\w-]+)/")
 GLOSSARY_TERMS = (
@@ -193,6 +210,118 @@ def test_every_source_and_edit_link_names_a_file_of_the_repository(site: Path) -
     assert sorted(path for path in named if not (ROOT / path).is_file()) == []
 
 
+def _readme_links() -> list[str]:
+    return [
+        next(group for group in match.groups() if group)
+        for match in README_LINK.finditer((ROOT / "README.md").read_text())
+    ]
+
+
+def _github_slugs(markdown: str) -> set[str]:
+    """The anchors GitHub (and MyST's default slugs, ``myst_heading_anchors``) give the
+    headings of ``markdown``: lower case, punctuation dropped, spaces as hyphens."""
+    headings = []
+    fenced = False
+    for line in markdown.splitlines():
+        if line.startswith("```"):
+            fenced = not fenced
+        elif not fenced and re.match(r"#{1,6} ", line):
+            headings.append(line.lstrip("#").strip())
+    return {re.sub(r"[^\w\- ]", "", heading.lower()).replace(" ", "-") for heading in headings}
+
+
+def _readme_link_problem(link: str, site: Path) -> str | None:
+    """Why ``link`` of the README does not resolve, or None if it does."""
+    repository, branch = COLAB_BADGE.search((ROOT / "README.md").read_text()).groups()
+    if link.startswith(BADGE_IMAGES):
+        return None
+    if link.startswith(PAGES_URL):
+        path, _, fragment = link[len(PAGES_URL) :].partition("#")
+        page = site / (path or "index.html")
+        if not page.is_file():
+            return "no such page in the built site"
+        if fragment and fragment not in check_site.parse(page).ids:
+            return f"no #{fragment} on {path}"
+        return None
+    prefixes = {
+        f"https://colab.research.google.com/github/{repository}/blob/{branch}/": "notebook",
+        f"https://github.com/{repository}/blob/{branch}/": "file",
+        f"https://mybinder.org/v2/gh/{repository}/{branch}?labpath=": "notebook",
+        f"https://mybinder.org/v2/gh/{repository}/{branch}?urlpath=lab/tree/": "folder",
+    }
+    for prefix, kind in prefixes.items():
+        if link.startswith(prefix):
+            target = ROOT / unquote(link[len(prefix) :])
+            exists = {
+                "notebook": target.suffix == ".ipynb" and target.is_file(),
+                "file": target.is_file(),
+                "folder": target.is_dir(),
+            }[kind]
+            return None if exists else f"no such {kind} in the repository"
+    if urlsplit(link).scheme:
+        return "a link to another site: add how to check it to tests/test_book.py"
+    path, _, fragment = link.partition("#")
+    target = ROOT / unquote(path) if path else ROOT / "README.md"
+    if not target.exists():
+        return "no such file in the repository"
+    if fragment and fragment not in _github_slugs(target.read_text()):
+        return f"no heading #{fragment} in {target.name}"
+    return None
+
+
+def test_the_readme_is_a_landing_page() -> None:
+    """The README keeps what a newcomer needs; the rest is on the website's pages."""
+    readme = (ROOT / "README.md").read_text()
+    assert len(readme.splitlines()) <= README_MAX_LINES
+    for needed in ("make lab", "make test", "make student", "## The answer, in short"):
+        assert needed in readme, needed
+    links = _readme_links()
+    for chapter in CHAPTERS:
+        path = f"notebooks/{chapter}.ipynb"
+        assert path in links, f"the chapter table misses {path}"
+        assert any(link.startswith("https://colab.") and link.endswith(path) for link in links)
+        assert any(link.endswith(path.replace("/", "%2F")) for link in links), chapter
+    pages = {link[len(PAGES_URL) :].partition("#")[0] for link in links}
+    book_pages = {f"book/{page.stem}.html" for page in (ROOT / "book").glob("*.md")}
+    assert book_pages - {"book/index.html"} <= pages, "the README links to every page of book/"
+
+
+def test_every_readme_link_resolves(site: Path) -> None:
+    links = _readme_links()
+    assert len(links) > 30
+    broken = [(link, problem) for link in links if (problem := _readme_link_problem(link, site))]
+    assert broken == []
+
+
+def test_the_link_checks_catch_what_they_look_for(site: Path) -> None:
+    for link, problem in (
+        (f"{PAGES_URL}book/nowhere.html", "no such page"),
+        (f"{PAGES_URL}book/install.html#nowhere", "no #nowhere"),
+        (
+            "https://colab.research.google.com/github/a3cmem/a3cmem/blob/main/notebooks/x.ipynb",
+            "no such notebook",
+        ),
+        (
+            "https://mybinder.org/v2/gh/a3cmem/a3cmem/main?labpath=notebooks%2Fx.ipynb",
+            "no such notebook",
+        ),
+        ("https://example.org/", "another site"),
+        ("CHANGES.md", "no such file"),
+        ("#nowhere", "no heading #nowhere"),
+    ):
+        assert problem in _readme_link_problem(link, site), link
+    for link in (f"{PAGES_URL}book/install.html#tested-versions", "#the-answer-in-short"):
+        assert _readme_link_problem(link, site) is None
+
+
+def test_the_landing_page_links_to_this_site_not_the_published_one(site: Path) -> None:
+    """The README's links to the published site lead to the pages of this build on the
+    landing page (book/_ext/site_links.py), where the internal-link check covers them."""
+    anchors = re.findall(r'<a\b[^>]*\bhref="([^"]*)"', (site / "book" / "index.html").read_text())
+    assert not [link for link in anchors if link.startswith(PAGES_URL)]
+    assert "install.html#tested-versions" in anchors and "results.html" in anchors
+
+
 def test_the_landing_page_lists_every_chapter(site: Path) -> None:
     landing = (site / "book" / "index.html").read_text()
     assert "Quick start" in _text(site / "book" / "index.html")
@@ -225,6 +354,18 @@ def test_the_glossary_defines_every_term_with_the_chapter_that_introduces_it(
     assert "{{" not in text  # every substitution was filled from the library
     for term in GLOSSARY_TERMS:
         assert term in text
+
+
+def test_the_chapters_glossary_links_name_anchors_of_the_built_glossary(site: Path) -> None:
+    """The chapters link glossary terms by absolute URL (``tests/test_glossary_links.py``),
+    which the site's link check skips: their anchors must be ids of the built page, and
+    the anchor rule that test uses must be Sphinx's."""
+    ids = check_site.parse(site / "book" / "glossary.html").ids
+    rule = {anchor(term) for terms, _ in glossary_entries() for term in terms} - {None}
+    assert rule <= ids, sorted(rule - ids)
+    for chapter in CHAPTERS:
+        linked = set(linked_anchors(ROOT / "notebooks" / f"{chapter}.ipynb"))
+        assert linked and linked <= ids, (chapter, sorted(linked - ids))
 
 
 def test_the_api_reference_has_a_page_for_every_module(site: Path) -> None:

@@ -7,7 +7,10 @@ submission:
 - ``solution``: the instructor's version (solutions and hidden tests) gets full points;
 - ``stub``: the released student version, untouched, gets 0;
 - ``mistake-<exercise>``: the released version with one typical mistake written into one
-  exercise (the others solved) loses exactly that exercise's check points.
+  exercise (the others solved) loses exactly that exercise's check points;
+- ``mistake-concept_answers``: everything solved but every other concept check (q1, q3, ...)
+  answered wrong: each wrong answer loses exactly its own question's points, and the right
+  ones keep theirs (partial credit).
 
 To keep the time reasonable the assignments are the chapters' exercise cells only
 (``--exercises-only``: the title and the self-contained exercise and check cells), so
@@ -34,7 +37,9 @@ from nbgrader.api import Gradebook  # noqa: E402
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "tools"))
 from nbgrader_course import build_course, nbgrader  # noqa: E402
-from nbgrader_metadata import CHAPTERS, exercise_metadata  # noqa: E402
+from nbgrader_metadata import ANSWERS, CHAPTERS, exercise_metadata  # noqa: E402
+
+from a3cmem_lib.teaching.concept_checks import Question, chapter_questions  # noqa: E402
 
 # One typical mistake per exercise (keyed by the solution cell's grade_id): the whole cell as a
 # student who made that mistake would write it.
@@ -203,13 +208,35 @@ def study_wall_time(runs, run_seconds, cluster_cpus, num_workers):
 }
 
 
-def exercises(chapter: Path) -> list[tuple[str, str]]:
-    """(solution grade_id, check grade_id) of every exercise in ``chapter``."""
-    metadata = [meta for meta in exercise_metadata(json.loads(chapter.read_text())) if meta]
-    return [
-        (solution["grade_id"], check["grade_id"])
-        for solution, check in zip(metadata[::2], metadata[1::2], strict=True)
-    ]
+def exercises(chapter: Path) -> list[tuple[str, list[str]]]:
+    """(solution grade_id, its check grade_ids) of every exercise in ``chapter``; the concept
+    checks are one exercise (``concept_answers``) with one check per question."""
+    found: list[tuple[str, list[str]]] = []
+    for meta in exercise_metadata(json.loads(chapter.read_text())):
+        if meta and meta["solution"]:
+            found.append((meta["grade_id"], []))
+        elif meta:
+            found[-1][1].append(meta["grade_id"])
+    return found
+
+
+def wrong_answer(question: Question) -> str | float:
+    """A wrong answer to ``question``: its first wrong choice, or a number well off."""
+    if question.numeric:
+        return float(question.answer) + 10 * question.tolerance + 1
+    return next(iter(question.wrong))
+
+
+def concept_mistakes(chapter: str) -> tuple[str, set[str]]:
+    """The concept-answers cell with every other question (q1, q3, ...) answered wrong, and
+    the grade_ids of the checks that must then fail."""
+    questions = chapter_questions(chapter)
+    wrong = {question.id for question in questions[::2]}
+    answers = {
+        question.id: wrong_answer(question) if question.id in wrong else question.answer
+        for question in questions
+    }
+    return f"{ANSWERS} = {answers!r}\n", {f"concept_{question_id}" for question_id in wrong}
 
 
 def submit(course: Path, student: str, assignment: str, notebook: dict) -> None:
@@ -218,9 +245,10 @@ def submit(course: Path, student: str, assignment: str, notebook: dict) -> None:
     (folder / f"{assignment}.ipynb").write_text(json.dumps(notebook, indent=1))
 
 
-def solved_except(source: dict, release: dict, grade_id: str) -> dict:
+def solved_except(source: dict, release: dict, grade_id: str, chapter: str) -> dict:
     """``release`` with the instructor's solution in every solution cell but ``grade_id``'s,
-    which gets that exercise's typical mistake."""
+    which gets that exercise's typical mistake (the concept answers of ``chapter``: every
+    other one wrong)."""
     solutions = {
         cell["metadata"]["nbgrader"]["grade_id"]: cell["source"]
         for cell in source["cells"]
@@ -231,9 +259,12 @@ def solved_except(source: dict, release: dict, grade_id: str) -> dict:
         meta = cell["metadata"].get("nbgrader", {})
         if meta.get("solution"):
             cell_id = meta["grade_id"]
-            cell["source"] = (
-                MISTAKES[cell_id].lstrip() if cell_id == grade_id else solutions[cell_id]
-            )
+            if cell_id != grade_id:
+                cell["source"] = solutions[cell_id]
+            elif cell_id == ANSWERS:
+                cell["source"] = concept_mistakes(chapter)[0]
+            else:
+                cell["source"] = MISTAKES[cell_id].lstrip()
     return copy
 
 
@@ -249,7 +280,12 @@ def course(tmp_path_factory: pytest.TempPathFactory) -> Path:
         submit(course, "stub", assignment, release)
         for solution_id, _ in exercises(ROOT / "notebooks" / f"{assignment}.ipynb"):
             student = f"mistake-{solution_id}"
-            submit(course, student, assignment, solved_except(source, release, solution_id))
+            submit(
+                course,
+                student,
+                assignment,
+                solved_except(source, release, solution_id, assignment[:2]),
+            )
         nbgrader(course, "autograde", assignment, "--create", "--log-level=WARN")
     return course
 
@@ -263,7 +299,7 @@ def scores(course: Path, assignment: str, student: str) -> dict[str, float]:
 
 def test_every_exercise_has_a_typical_mistake() -> None:
     solution_ids = {solution for chapter in CHAPTERS for solution, _ in exercises(chapter)}
-    assert solution_ids <= MISTAKES.keys(), (
+    assert solution_ids - {ANSWERS} <= MISTAKES.keys(), (
         f"no mistake written for {solution_ids - MISTAKES.keys()}"
     )
 
@@ -278,7 +314,7 @@ def test_release_hides_solutions_and_hidden_tests(course: Path) -> None:
 @pytest.mark.parametrize("chapter", CHAPTERS, ids=lambda path: path.stem[:2])
 def test_solution_gets_full_points_and_stub_none(course: Path, chapter: Path) -> None:
     solution = scores(course, chapter.stem, "solution")
-    checks = {check for _, check in exercises(chapter)}
+    checks = {check for _, checks in exercises(chapter) for check in checks}
     assert solution.keys() == checks
     assert all(score == maximum > 0 for score, maximum in solution.values()), solution
     stub = scores(course, chapter.stem, "stub")
@@ -287,11 +323,22 @@ def test_solution_gets_full_points_and_stub_none(course: Path, chapter: Path) ->
 
 @pytest.mark.parametrize("chapter", CHAPTERS, ids=lambda path: path.stem[:2])
 def test_a_mistake_loses_exactly_its_checks_points(course: Path, chapter: Path) -> None:
-    for solution_id, check_id in exercises(chapter):
+    for solution_id, check_ids in exercises(chapter):
         graded = scores(course, chapter.stem, f"mistake-{solution_id}")
+        failing = (
+            concept_mistakes(chapter.stem[:2])[1] if solution_id == ANSWERS else set(check_ids)
+        )
         for grade_id, (score, maximum) in graded.items():
-            expected = 0 if grade_id == check_id else maximum
+            expected = 0 if grade_id in failing else maximum
             assert score == expected, f"{solution_id}'s mistake: {grade_id} scored {score}"
+
+
+def test_every_chapter_has_three_to_five_graded_concept_checks() -> None:
+    for chapter in CHAPTERS:
+        concept = dict(exercises(chapter)).get(ANSWERS, [])
+        questions = chapter_questions(chapter.stem[:2])
+        assert concept == [f"concept_{question.id}" for question in questions], chapter.name
+        assert 3 <= len(questions) <= 5, chapter.name
 
 
 def test_feedback_is_generated(course: Path) -> None:

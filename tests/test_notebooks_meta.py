@@ -4,7 +4,8 @@
 - every chapter opens with a Colab badge for itself and the standard setup cell, pinned to a
   commit that exists and holds the same library and pyproject.toml as HEAD; links to library
   files are absolute GitHub links pinned to that commit (student copies live elsewhere);
-- every exercise's check passes on the solution and fails on the student version;
+- every exercise's check passes on the solution and fails on the student version, and every
+  concept check passes on the chapter's answers and says "not answered" on the student's;
 - notebooks are committed with outputs and without errors;
 - every exercise carries the nbgrader metadata ``tools/nbgrader_metadata.py`` writes;
 - every number the prose quotes appears in the chapter's outputs or code (a paragraph about a
@@ -25,7 +26,7 @@ import pytest
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "tools"))
 from make_student_notebooks import strip_solutions  # noqa: E402
-from nbgrader_metadata import dump, with_metadata  # noqa: E402
+from nbgrader_metadata import ASSIGNS_ANSWERS, dump, with_metadata  # noqa: E402
 
 from a3cmem_lib.exercises import ExerciseCheckError  # noqa: E402
 
@@ -194,7 +195,7 @@ def exercises() -> list[tuple[str, str, str]]:
     for path in CHAPTERS:
         code = [source(cell) for cell in load(path)["cells"] if cell["cell_type"] == "code"]
         for index, text in enumerate(code):
-            if "### BEGIN SOLUTION" in text:
+            if "### BEGIN SOLUTION" in text and not ASSIGNS_ANSWERS.search(text):
                 assert index + 1 < len(code), f"{path.name}: exercise without a check cell"
                 found.append((f"{path.stem}[{index}]", text, code[index + 1]))
     return found
@@ -211,6 +212,33 @@ def test_exercise_check_passes_on_solution_and_fails_on_stub(
     student: dict = {}
     with pytest.raises(ExerciseCheckError, match="not implemented"):
         exec(compile(strip_solutions(solution) + "\n" + check, name, "exec"), student)  # noqa: S102
+
+
+def concept_checks(path: Path) -> tuple[str, list[str]]:
+    """The concept-answers cell of a chapter and the check cells that follow it."""
+    code = [source(cell) for cell in load(path)["cells"] if cell["cell_type"] == "code"]
+    index = next(i for i, text in enumerate(code) if ASSIGNS_ANSWERS.search(text))
+    checks = [text for text in code[index + 1 :] if "check_concept(" in text]
+    return code[index], checks
+
+
+@pytest.mark.parametrize("path", CHAPTERS, ids=lambda path: path.name)
+def test_concept_checks_pass_on_the_answers_and_fail_on_the_stub(
+    path: Path, capsys: pytest.CaptureFixture
+) -> None:
+    answers, checks = concept_checks(path)
+    assert 3 <= len(checks) <= 5, f"{path.name}: 3 to 5 concept checks, not {len(checks)}"
+    namespace: dict = {}
+    exec(compile(answers, path.name, "exec"), namespace)  # noqa: S102
+    for check in checks:
+        exec(compile(check, path.name, "exec"), namespace)  # noqa: S102
+    assert capsys.readouterr().out.count(": right.") == len(checks)
+    student: dict = {}
+    with pytest.raises(NotImplementedError):
+        exec(compile(strip_solutions(answers), path.name, "exec"), student)  # noqa: S102
+    for check in checks:
+        with pytest.raises(ExerciseCheckError, match="is not answered yet"):
+            exec(compile(check, path.name, "exec"), student)  # noqa: S102
 
 
 def test_student_version_replaces_solution_and_drops_hidden_tests() -> None:

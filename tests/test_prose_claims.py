@@ -3,8 +3,9 @@
 ``test_notebooks_meta.py`` checks that every number quoted in a chapter's Markdown appears
 in some output. A sentence can quote the right numbers and still claim the wrong thing:
 "less than half" of a median that is 0.52 of the other, "5 of 10 runs" where 4 did, a
-p-value from another test. Here every such claim in the chapters' Markdown and in the
-README outside its rendered block is found by pattern —
+p-value from another test. Here every such claim in the chapters' Markdown, in the README
+outside its rendered block and in the website's pages (``book/*.md``, where the README's
+studies and benchmarks moved) outside their quoted tables is found by pattern —
 
 - a **p-value claim**: ``p = 0.038``, ``p_Holm = 0.19``, ``$p_\\text{Holm}$ = 0.0042``;
 - a **ratio claim** in words: ``less than half``, ``about half``, ``more than twice``, ...;
@@ -54,9 +55,14 @@ def _prose(text: str) -> str:
     return re.sub(r"\$[^$]*\$", " ", text)
 
 
+QUOTED_TABLE = re.compile(
+    r"<!-- table from bench/results/.*?<!-- end of the quoted table -->", re.DOTALL
+)
+
+
 def _sources() -> list[tuple[str, str]]:
-    """(place, hand-written prose): every chapter's Markdown cells and the README without
-    its rendered block."""
+    """(place, hand-written prose): every chapter's Markdown cells, the README without its
+    rendered block and every page of ``book/`` (``book/NAME``) without its quoted tables."""
     places = []
     for path in CHAPTERS:
         cells = json.loads(path.read_text())["cells"]
@@ -66,7 +72,9 @@ def _sources() -> list[tuple[str, str]]:
     readme = (ROOT / "README.md").read_text()
     begin = readme.index("<!-- rendered by tools/render_readme.py")
     end = readme.index("<!-- end of the rendered block -->")
-    places.append(("README", _prose(readme[:begin] + readme[end:])))
+    places.append(("README", _prose(QUOTED_TABLE.sub(" ", readme[:begin] + readme[end:]))))
+    for page in sorted((ROOT / "book").glob("*.md")):
+        places.append((f"book/{page.stem}", _prose(QUOTED_TABLE.sub(" ", page.read_text()))))
     return places
 
 
@@ -200,11 +208,11 @@ CHECKS: dict[tuple[str, str], Callable[[], None]] = {
     ("06_stability_study", "5 of 10"): _check_collapses,
     ("06_stability_study", "6 of 10"): _check_collapses,
     ("06_stability_study", "3 of 9"): _check_collapses,
-    ("README", "more than half"): _check_collapses,
-    ("README", "9 of 10"): _check_per_dedup_solved_9_of_10,
-    ("README", "2 of 3"): _check_fifo_solved_2_of_3_in_the_benchmark,
+    ("book/results", "more than half"): _check_collapses,
+    ("book/results", "9 of 10"): _check_per_dedup_solved_9_of_10,
+    ("book/benchmarks", "2 of 3"): _check_fifo_solved_2_of_3_in_the_benchmark,
 }
-"""(chapter stem or ``README``, the claim as matched) → its check."""
+"""(chapter stem, ``README`` or ``book/NAME``, the claim as matched) → its check."""
 
 NOT_CLAIMS = {
     ("07_when_does_memory_help", "at least half"),  # the definition of a rate that solves

@@ -1,4 +1,5 @@
-"""The README's answer and tables are rendered from the committed results, not typed."""
+"""The README's answer and the benchmark tables the README and the website's pages quote
+are rendered from the committed results, not typed."""
 
 from __future__ import annotations
 
@@ -23,12 +24,32 @@ def _tool():
     return module
 
 
-def test_the_readme_block_is_what_the_committed_results_render() -> None:
+def test_every_rendered_block_is_what_the_committed_results_render() -> None:
     tool = _tool()
+    files = tool.rendered_files(ROOT)
+    assert ROOT / "README.md" in files and ROOT / "book" / "benchmarks.md" in files
     readme = (ROOT / "README.md").read_text()
     assert tool.updated(readme, ROOT / "results") == readme, (
         "README.md's rendered block is out of date: run python tools/render_readme.py"
     )
+    stale = [str(path.relative_to(ROOT)) for path, (text, new) in files.items() if new != text]
+    assert stale == [], f"rendered blocks out of date in {stale}: run python tools/render_readme.py"
+
+
+def test_the_quoted_benchmark_tables_are_where_the_prose_expects_them() -> None:
+    """The tables the README quoted before it became a landing page are quoted on the pages
+    they moved to; the README keeps the answer."""
+    quoted = {
+        path.name: set(_tool().TABLE_BEGIN.findall(path.read_text()))
+        for path in (ROOT / "README.md", ROOT / "book" / "benchmarks.md")
+    }
+    assert quoted["benchmarks.md"] == {
+        "bench/results/a3c_cartpole.md",
+        "bench/results/acer_cartpole.md",
+        "bench/results/startup.md",
+        "bench/results/chapters.md",
+    }
+    assert quoted["README.md"] == set()
 
 
 def test_the_tool_needs_both_markers_once() -> None:
@@ -43,6 +64,27 @@ def test_the_tool_rewrites_only_the_block(tmp_path: Path) -> None:
     new = tool.updated(readme, ROOT / "results")
     assert new.startswith(f"before\n{tool.BEGIN}\n") and new.endswith(f"{tool.END}\nafter\n")
     assert "stale 1,234" not in new and "**When does a memory layer help A3C?**" in new
+    rendered = answer.render_answer(ROOT / "results")
+    assert new == f"before\n{tool.BEGIN}\n{rendered}\n{tool.END}\nafter\n"
+
+
+def test_the_tool_rewrites_the_pages_quoted_tables(tmp_path: Path) -> None:
+    tool = _tool()
+    for folder in ("book", "bench/results", "results"):
+        (tmp_path / folder).mkdir(parents=True)
+    (tmp_path / "bench/results/x.md").write_text("# X\n\n| a |\n|---|\n| 1.5 |\n")
+    readme = (ROOT / "README.md").read_text()
+    (tmp_path / "README.md").write_text(readme)
+    (tmp_path / "results").rmdir()
+    (tmp_path / "results").symlink_to(ROOT / "results")
+    opening = "<!-- table from bench/results/x.md: do not edit by hand -->"
+    page = f"# P\n\n{opening}\n| a |\n|---|\n| 9.9 |\n{tool.TABLE_END}\n"
+    (tmp_path / "book/p.md").write_text(page)
+    (tmp_path / "book/q.md").write_text("# Q, no quoted table\n")
+    files = tool.rendered_files(tmp_path)
+    assert files[tmp_path / "book/p.md"] == (page, page.replace("9.9", "1.5"))
+    assert files[tmp_path / "book/q.md"][0] == files[tmp_path / "book/q.md"][1]
+    assert files[tmp_path / "README.md"] == (readme, readme)
 
 
 def test_a_quoted_benchmark_table_is_the_first_table_of_its_file(tmp_path: Path) -> None:

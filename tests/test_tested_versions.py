@@ -1,10 +1,11 @@
-"""The version ranges of ``pyproject.toml`` are the tested ones (README, "Tested versions").
+"""The version ranges of ``pyproject.toml`` are the tested ones (``book/install.md``,
+"Tested versions").
 
 ``make test-compat`` builds one environment per requirements file below and runs the tests
 and the chapters in it. These checks keep the files and the ranges from drifting apart:
 every dependency has a lower bound, ``requirements-lowest.txt`` pins exactly that bound,
 every pinned version (the textbook's, Colab's, the lowest) lies inside the range, and the
-README's table shows the versions the files pin.
+website's table (``book/install.md``) shows the versions the files pin.
 """
 
 from __future__ import annotations
@@ -69,9 +70,10 @@ def test_every_tested_version_lies_in_the_range(column: str) -> None:
         )
 
 
-def readme_table() -> dict[str, dict[str, str]]:
-    """Package -> column -> version cell of the README's "Tested versions" table."""
-    text = (ROOT / "README.md").read_text()
+def versions_table() -> dict[str, dict[str, str]]:
+    """Package -> column -> version cell of the "Tested versions" table of
+    ``book/install.md``."""
+    text = (ROOT / "book" / "install.md").read_text()
     section = text.split("## Tested versions", 1)[1].split("\n## ", 1)[0]
     rows = [line for line in section.splitlines() if line.startswith("| `")]
     table = {}
@@ -81,14 +83,16 @@ def readme_table() -> dict[str, dict[str, str]]:
     return table
 
 
-def test_the_readme_table_shows_the_tested_versions() -> None:
-    table = readme_table()
-    assert set(table) == set(DEPENDENCIES), "README: one row per dependency of pyproject.toml"
+def test_the_versions_table_shows_the_tested_versions() -> None:
+    table = versions_table()
+    assert set(table) == set(DEPENDENCIES), (
+        "book/install.md: one row per dependency of pyproject.toml"
+    )
     for column, name in FILES.items():
         tested = pins(name)
         for package, cells in table.items():
             shown = re.match(r"[\d.]+", cells[column])
             assert shown and Version(shown.group(0)) == tested[package], (
-                f"README's Tested versions: {package} ({column}) shows {cells[column]!r}, "
+                f"book/install.md's Tested versions: {package} ({column}) shows {cells[column]!r}, "
                 f"{name} pins {tested[package]}"
             )

@@ -6,6 +6,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import numpy as np
+import pandas as pd
 import pytest
 import torch
 
@@ -123,6 +124,16 @@ def test_acer_learns_cartpole(no_leftovers) -> None:
     result = train(short(total_steps=40_000, seed=3))
     returns = result.episodes["return"]
     assert returns.tail(20).mean() > 3 * returns.head(20).mean()
+
+
+def test_acer_is_a_study_variant(tmp_path, no_leftovers) -> None:
+    argv = ["study", "--env", "CartPole-v1", "--variants", "none", "acer", "--seeds", "1"]
+    assert (
+        main([*argv, "--budget", "CartPole-v1=1000", "--out", str(tmp_path), "--no-progress"]) == 0
+    )
+    runs = pd.read_csv(tmp_path / "runs.csv")
+    assert sorted(runs["variant"]) == ["acer", "none"]
+    assert runs.set_index("variant").loc["acer", "memory"] == "fifo"
 
 
 def test_a_checkpoint_resumes_with_acer_and_refuses_another_learner(tmp_path: Path) -> None:

@@ -17,8 +17,8 @@ Each chapter is one assignment named after it. A CHAPTER argument is a prefix ("
 are self-contained, notebooks/CHAPTER_GUIDE.md): a short assignment that autogrades in
 seconds, which the tests use; a teacher normally releases the whole chapter.
 
-Needs nbgrader (``pip install -r requirements-teach.txt``); the README's "For teachers"
-section shows the collect / autograde / feedback steps that follow.
+Needs nbgrader (``pip install -r requirements-teach.txt``); the website's "For teachers"
+page (``book/teachers.md``) shows the collect / autograde / feedback steps that follow.
 """
 
 from __future__ import annotations

@@ -7,8 +7,15 @@ Every exercise is two code cells (notebooks/CHAPTER_GUIDE.md): a **solution cell
 ``### BEGIN SOLUTION`` markers, then a **check cell** calling a ``check_*`` function. The
 solution cell becomes an nbgrader solution cell (``grade_id`` = the name it defines); the check
 cell becomes an autograded, locked test cell (``grade_id`` = the check it calls) worth
-``POINTS`` points. Every other cell carries no nbgrader metadata, so it is neither graded nor
-locked, and nbgrader leaves it as it is. The metadata is nbgrader's schema version 3 (what
+``POINTS`` points.
+
+The concept checks (notebooks/CHAPTER_GUIDE.md, "Concept checks") are one solution cell that
+assigns ``concept_answers`` (``grade_id`` = ``concept_answers``), then one test cell per
+question, each calling ``check_concept(concept_answers, "NN", "qK")`` (``grade_id`` =
+``concept_qK``, ``POINTS`` points): every question is graded on its own.
+
+Every other cell carries no nbgrader metadata, so it is neither graded nor locked, and
+nbgrader leaves it as it is. The metadata is nbgrader's schema version 3 (what
 nbgrader's "Create Assignment" toolbar writes).
 """
 
@@ -25,10 +32,33 @@ CHAPTERS = sorted((ROOT / "notebooks").glob("[0-9][0-9]_*.ipynb"))
 POINTS = 1
 DEFINED = re.compile(r"^(?:def|class)\s+(\w+)", re.MULTILINE)
 CHECK = re.compile(r"^\s*(check_\w+)\(", re.MULTILINE)
+ANSWERS = "concept_answers"
+ASSIGNS_ANSWERS = re.compile(rf"^{ANSWERS}\s*=", re.MULTILINE)
+CONCEPT = re.compile(r"^\s*check_concept\(\s*\w+\s*,\s*\"\d\d\"\s*,\s*\"(\w+)\"\s*\)", re.MULTILINE)
 
 
 def _source(cell: dict) -> str:
     return "".join(cell["source"])
+
+
+def _checks(cells: list[dict], following: list[int], solution: str) -> list[tuple[int, str]]:
+    """(cell index, grade_id) of the test cells of the exercise ``solution``: the next code
+    cell (its ``check_*`` function), or for the concept checks every ``check_concept`` cell
+    that follows (``concept_`` + the question id)."""
+    if solution != ANSWERS:
+        called = CHECK.findall(_source(cells[following[0]]))
+        if not called:
+            raise ValueError(f"the cell after exercise {solution} calls no check_* function")
+        return [(following[0], called[0])]
+    checks = []
+    for index in following:
+        question = CONCEPT.search(_source(cells[index]))
+        if question is None:
+            break
+        checks.append((index, f"concept_{question.group(1)}"))
+    if not checks:
+        raise ValueError(f"the cell after {ANSWERS} calls no check_concept(...)")
+    return checks
 
 
 def exercise_metadata(notebook: dict) -> list[dict | None]:
@@ -40,15 +70,11 @@ def exercise_metadata(notebook: dict) -> list[dict | None]:
         text = _source(cells[index])
         if "### BEGIN SOLUTION" not in text:
             continue
-        defined = DEFINED.findall(text)
+        defined = [ANSWERS] if ASSIGNS_ANSWERS.search(text) else DEFINED.findall(text)
         if not defined or position + 1 >= len(code):
             raise ValueError(
                 f"an exercise cell must define a name and be followed by a check:\n{text}"
             )
-        check_index = code[position + 1]
-        called = CHECK.findall(_source(cells[check_index]))
-        if not called:
-            raise ValueError(f"the cell after exercise {defined[0]} calls no check_* function")
         wanted[index] = {
             "grade": False,
             "grade_id": defined[0],
@@ -57,15 +83,16 @@ def exercise_metadata(notebook: dict) -> list[dict | None]:
             "solution": True,
             "task": False,
         }
-        wanted[check_index] = {
-            "grade": True,
-            "grade_id": called[0],
-            "locked": True,
-            "points": POINTS,
-            "schema_version": 3,
-            "solution": False,
-            "task": False,
-        }
+        for check_index, grade_id in _checks(cells, code[position + 1 :], defined[0]):
+            wanted[check_index] = {
+                "grade": True,
+                "grade_id": grade_id,
+                "locked": True,
+                "points": POINTS,
+                "schema_version": 3,
+                "solution": False,
+                "task": False,
+            }
     return wanted
 
 

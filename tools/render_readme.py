@@ -1,13 +1,14 @@
-"""Rewrite the README's rendered blocks: chapter 07's answer and tables, from ``results/``,
-and the benchmark tables it quotes, from ``bench/results/``.
+"""Rewrite the rendered blocks of the README and of the website's pages: chapter 07's answer,
+from ``results/``, and the benchmark tables they quote, from ``bench/results/``.
 
     python tools/render_readme.py           # rewrite every block between its markers
     python tools/render_readme.py --check   # exit 1 if a block is out of date
 
-The README quotes the answer of :func:`a3cmem_lib.experiments.answer.render_answer` and the
-tables of :func:`~a3cmem_lib.experiments.results_tables.render_tables` between the lines
-:data:`BEGIN` and :data:`END`, and the first table of a benchmark's results file between
-``<!-- table from bench/results/NAME.md: ... -->`` and :data:`TABLE_END`;
+The README quotes the answer of :func:`a3cmem_lib.experiments.answer.render_answer` between
+the lines :data:`BEGIN` and :data:`END` (the website's results page renders the same answer
+and chapter 07's tables when it is built, ``book/_ext/results_pages.py``). The README and
+every page of ``book/`` quote the first table of a benchmark's results file between
+``<!-- table from bench/results/NAME.md: ... -->`` and :data:`TABLE_END`.
 ``tests/test_readme_results.py`` fails while they differ from what the committed results
 render, so no number there is typed by hand.
 """
@@ -20,7 +21,6 @@ import sys
 from pathlib import Path
 
 from a3cmem_lib.experiments.answer import render_answer
-from a3cmem_lib.experiments.results_tables import render_tables
 
 ROOT = Path(__file__).resolve().parent.parent
 BEGIN = "<!-- rendered by tools/render_readme.py from results/: do not edit by hand -->"
@@ -32,7 +32,7 @@ TABLE_END = "<!-- end of the quoted table -->"
 
 def rendered_block(results: Path) -> str:
     """What belongs between the markers."""
-    return f"{render_answer(results)}\n\n### The tables\n\n{render_tables(results)}"
+    return render_answer(results)
 
 
 def first_table(markdown: str) -> str:
@@ -69,19 +69,32 @@ def updated(readme: str, results: Path) -> str:
     return quote_tables(rendered, results.parent)
 
 
+def rendered_files(root: Path) -> dict[Path, tuple[str, str]]:
+    """Path -> (committed text, rendered text) of the README (its answer from
+    ``root/results``, its quoted tables) and of every page of ``root/book`` (their quoted
+    tables)."""
+    readme = (root / "README.md").read_text()
+    files = {root / "README.md": (readme, updated(readme, root / "results"))}
+    for page in sorted((root / "book").glob("*.md")):
+        text = page.read_text()
+        files[page] = (text, quote_tables(text, root))
+    return files
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--check", action="store_true", help="only check, write nothing")
     args = parser.parse_args(argv)
-    path = ROOT / "README.md"
-    readme = path.read_text()
-    new = updated(readme, ROOT / "results")
-    if args.check:
-        if new != readme:
-            print("README.md: the rendered block is out of date; run tools/render_readme.py")
-            return 1
-        return 0
-    path.write_text(new)
+    stale = []
+    for path, (text, new) in rendered_files(ROOT).items():
+        if new != text:
+            stale.append(path.relative_to(ROOT))
+            if not args.check:
+                path.write_text(new)
+    if args.check and stale:
+        for path in stale:
+            print(f"{path}: a rendered block is out of date; run tools/render_readme.py")
+        return 1
     return 0
 
 

@@ -2,9 +2,10 @@
 
     python tools/run_chapters.py notebooks/[0-9][0-9]_*.ipynb
 
-``make test-compat`` runs this in each compatibility environment (README, "Tested
-versions"): there the library's dependencies are older or newer than the pins the committed
-outputs were made with, so a number or a table may print differently, but no cell may raise.
+``make test-compat`` runs this in each compatibility environment (``book/install.md``,
+"Tested versions"): there the library's dependencies are older or newer than the pins the
+committed outputs were made with, so a number or a table may print differently, but no cell
+may raise.
 ``make test`` compares the outputs, under the pins, with nbval.
 
 Each notebook runs in a fresh kernel of the interpreter that runs this script (never a

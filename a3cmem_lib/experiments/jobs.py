@@ -30,11 +30,13 @@ VARIANTS: dict[str, dict[str, Any]] = {
     "fifo+dedup": {"memory": "fifo+dedup"},
     "per+dedup": {"memory": "per+dedup"},
     "mixture": {"memory": "fifo", "fresh_fraction": 0.25},
+    "acer": {"learner": "acer", "memory": "fifo"},
 }
 """The variants a study compares: a name and the :class:`TrainConfig` fields it sets. The
 first five are the values of ``TrainConfig.memory`` (``none`` is plain A3C); ``mixture`` is
 the LASER-style memory layer (Schmitt et al., 2020): uniform replay, and a quarter of every
-learner batch is segments just received (see ``TrainConfig.fresh_fraction``)."""
+learner batch is segments just received (see ``TrainConfig.fresh_fraction``); ``acer`` is
+ACER with its defaults (Wang et al., 2017; notebooks/09_acer.ipynb)."""
 
 RUN_COLUMNS = (
     "memory",

@@ -21,6 +21,7 @@ COLORS = {
     "fifo+dedup": "#9467bd",
     "per+dedup": "#2ca02c",
     "mixture": "#ff7f0e",
+    "acer": "#17becf",
 }
 
 

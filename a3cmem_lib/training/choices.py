@@ -6,6 +6,8 @@ Explained in notebooks/01_a3c_basics.ipynb (section "Hyperparameters").
 
 from __future__ import annotations
 
+from typing import Any
+
 from a3cmem_lib.memory import REPLAY_MEMORIES
 from a3cmem_lib.training.backends import BACKENDS as BACKEND_MODULES
 
@@ -28,3 +30,12 @@ BACKENDS = tuple(BACKEND_MODULES)
 LEARNERS = ("vtrace", "acer")
 """Values of ``TrainConfig.learner``: the memory layer's V-trace learner
 (notebooks/05_async_training_with_memory.ipynb) or ACER (notebooks/09_acer.ipynb)."""
+
+LEARNER_DEFAULTS: dict[str, dict[str, Any]] = {
+    "vtrace": {"memory": "none", "batch_size": 32},
+    "acer": {"memory": "fifo", "batch_size": 4},
+}
+"""Defaults that depend on ``TrainConfig.learner``: a field left at ``None`` takes the
+learner's value, so that ``learner="acer"`` alone (``--learner acer``) is ACER's whole
+recipe: a replay memory, and replays of about the size of a worker's on-policy update
+(the batch size chosen on seeds 100 and 101, ``bench/bench_acer.py --first-seed 100``)."""

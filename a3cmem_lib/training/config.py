@@ -14,6 +14,7 @@ from a3cmem_lib.training.choices import (
     ACTIVATIONS,
     BACKENDS,
     DEDUP_KEYS,
+    LEARNER_DEFAULTS,
     LEARNERS,
     MEMORY_KINDS,
     OPTIMIZERS,
@@ -26,6 +27,7 @@ __all__ = [
     "ACTIVATIONS",
     "BACKENDS",
     "DEDUP_KEYS",
+    "LEARNER_DEFAULTS",
     "LEARNERS",
     "MEMORY_KINDS",
     "OPTIMIZERS",
@@ -158,8 +160,9 @@ class TrainConfig:
     segments of experience (up to ``t_max`` steps of one episode, with the behaviour
     policy's log-probabilities) into a replay buffer the learner owns: ``"fifo"``,
     ``"per"`` (prioritized), ``"fifo+dedup"`` or ``"per+dedup"`` (deduplicating).
-    ``None`` (the default) becomes ``"none"``, or ``"fifo"`` with ``learner="acer"``: the
-    field always holds a string after construction."""
+    ``None`` (the default) becomes ``"none"``, or ``"fifo"`` with ``learner="acer"``
+    (:data:`~a3cmem_lib.training.choices.LEARNER_DEFAULTS`): the field always holds a string
+    after construction."""
     capacity: int = option(5_000, "segments the buffer holds", group="memory", fits="memory")
     """Segments the replay buffer holds (>= 1); the oldest is overwritten first."""
     alpha: float = option(0.6, "PER prioritization exponent", group="memory", fits="memory")
@@ -177,8 +180,12 @@ class TrainConfig:
     )
     """Round float fields to this many decimals before the dedup key is taken (``None``:
     exact). Near-duplicates in continuous spaces then count as duplicates."""
-    batch_size: int = option(32, "segments per learner update", group="memory")
-    """Segments per learner update (>= 1); learning starts once the buffer holds a batch."""
+    batch_size: int | None = option(
+        None, "segments per learner update (default: 32; 4 with --learner acer)", group="memory"
+    )
+    """Segments per learner update (>= 1); learning starts once the buffer holds a batch.
+    ``None`` (the default) becomes 32, or 4 with ``learner="acer"``
+    (:data:`~a3cmem_lib.training.choices.LEARNER_DEFAULTS`)."""
     replay_ratio: float = option(4.0, "samples per pushed segment", group="memory")
     """Segments the learner samples per segment pushed (> 0): each experience is replayed
     this many times on average, i.e. ``replay_ratio / batch_size`` updates per segment."""
@@ -234,8 +241,10 @@ class TrainConfig:
     α θ_avg + (1 − α) θ (0.99 in the paper)."""
 
     def __post_init__(self) -> None:
-        if self.memory is None:
-            self.memory = "fifo" if self.learner == "acer" else "none"
+        recipe = LEARNER_DEFAULTS.get(self.learner, LEARNER_DEFAULTS["vtrace"])
+        for name, value in recipe.items():
+            if getattr(self, name) is None:
+                setattr(self, name, value)
         if isinstance(self.hidden_sizes, list):
             self.hidden_sizes = tuple(self.hidden_sizes)
         self.validate()

@@ -5,7 +5,7 @@ site is built.
 
 - ``{results-answer}``: chapter 07's answer, :func:`~a3cmem_lib.experiments.answer.render_answer`;
 - ``{results-tables}``: the tables of every axis and follow-up,
-  :func:`~a3cmem_lib.experiments.results_tables.render_tables` (the README quotes both);
+  :func:`~a3cmem_lib.experiments.results_tables.render_tables` (the README quotes the answer);
 - ``{results-folder} NAME``: one folder of ``results/``: its ``summary.csv`` as a table, every
   figure in it, and the ``MACHINE.txt`` it was measured on.
 """
