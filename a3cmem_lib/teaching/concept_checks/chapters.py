@@ -16,6 +16,7 @@ from ..exercises.runner import ExerciseCheckError
 from .core import ConceptCheckError, ConceptQuiz, Question, check_answer
 from .questions_01_04 import A3C_BASICS, DEDUPLICATION, FIFO_BUFFER, PRIORITIZED_REPLAY
 from .questions_05_08 import ASYNC_TRAINING, SCALING_OUT, STABILITY_STUDY, WHEN_MEMORY_HELPS
+from .questions_09 import ACER
 
 QUESTIONS: dict[str, tuple[Question, ...]] = {
     "01": A3C_BASICS,
@@ -26,11 +27,12 @@ QUESTIONS: dict[str, tuple[Question, ...]] = {
     "06": STABILITY_STUDY,
     "07": WHEN_MEMORY_HELPS,
     "08": SCALING_OUT,
+    "09": ACER,
 }
 
 
 def chapter_questions(chapter: str) -> tuple[Question, ...]:
-    """The concept checks of ``chapter`` ("01" to "08"), in order."""
+    """The concept checks of ``chapter`` ("01" to "09"), in order."""
     if chapter not in QUESTIONS:
         raise KeyError(f"no concept checks for chapter {chapter!r}; chapters: {sorted(QUESTIONS)}")
     return QUESTIONS[chapter]
