@@ -11,8 +11,10 @@ Methods (``TrainConfig`` fields on top of its defaults):
 
 - ``a3c``: plain A3C, the ``TrainConfig`` defaults;
 - ``acer``: ``learner="acer"`` with :data:`ACER_RECIPE`, the command readers copy
-  (``python -m a3cmem_lib train --learner acer``), its batch size chosen on seeds from
-  100 (``--first-seed 100``) and reported on seeds 0-4;
+  (``python -m a3cmem_lib train --learner acer``): the defaults that depend on the learner
+  (``LEARNER_DEFAULTS``: capacity, batch size, learning rate) were chosen on seeds 100-104
+  (``--first-seed 100 --seeds 3`` and ``--first-seed 103 --seeds 2``) and are reported on
+  seeds 0-4;
 - the levers, for the report of what each does: ``acer_no_trust_region``,
   ``acer_no_bias_correction`` (truncation c = 10^6: no importance weight is ever truncated,
   so the correction term is always 0) and ``acer_replay_ratio_R`` for R in 0, 1, 8;
@@ -195,9 +197,12 @@ def write_markdown(report: dict, path: Path) -> None:
     lines += [
         "",
         f"- ACER: `TrainConfig(**{report['acer_recipe']})`, i.e. "
-        "`python -m a3cmem_lib train --learner acer --stop-return 475`; its batch size (4 "
-        "segments) was chosen from 32, 4 and 1 on the seeds of "
-        "`bench/results/acer_cartpole_seeds100.md` (`--first-seed 100`), not on seeds 0-4.",
+        "`python -m a3cmem_lib train --learner acer --stop-return 475`; its defaults that "
+        "depend on the learner (buffer of 500 segments, batches of 4, learning rate 0.005) "
+        "were chosen on seeds 100-104 (`bench/results/acer_cartpole_seeds100.md` and "
+        "`acer_cartpole_seeds103.md`; batches of 32, 4 and 1 segments were compared on seeds "
+        "100-101 in an earlier round, committed as cfe196c), not "
+        "on the seeds reported here.",
         "- Updates per env step: every gradient step on the shared model (workers' and "
         "learner's) per environment step; in brackets the memory layer's learner's alone.",
         "",

@@ -90,6 +90,8 @@ def test_the_acer_learner_needs_a_q_head() -> None:
 def test_learner_acer_alone_is_a_complete_configuration() -> None:
     config = TrainConfig(learner="acer")
     assert config.memory == "fifo" and config.workers_learn
+    assert (config.capacity, config.batch_size, config.learning_rate) == (500, 4, 5e-3)
+    assert TrainConfig(learner="acer", capacity=64, learning_rate=1e-3).capacity == 64
     assert TrainConfig.from_dict(config.to_dict()) == config
     assert TrainConfig().memory == "none" and TrainConfig().learner == "vtrace"
     assert config.build_model((4,), 2).has_q_head
@@ -171,6 +173,16 @@ def test_bad_acer_input_is_one_line_naming_the_flag(tmp_path, capsys, flags, fla
     assert len(lines) == 1 and "Traceback" not in captured.err, captured.err
     assert lines[0].startswith(f"a3cmem train: error: argument {flag}: "), lines[0]
     assert words in lines[0] and captured.out == ""
+
+
+def test_help_states_the_defaults_that_depend_on_the_learner(capsys) -> None:
+    with pytest.raises(SystemExit):
+        main(["train", "--help"])
+    text = " ".join(capsys.readouterr().out.split())
+    assert "learning rate (default: 0.003; 0.005 with --learner acer)" in text
+    assert "segments the buffer holds (default: 5000; 500 with --learner acer)" in text
+    assert "segments per learner update (default: 32; 4 with --learner acer)" in text
+    assert "(default: None)" not in text
 
 
 def test_a_checkpoint_without_a_q_head_resumed_with_acer_is_one_line(

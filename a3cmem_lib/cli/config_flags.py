@@ -11,7 +11,7 @@ import re
 from dataclasses import fields
 
 from a3cmem_lib.training import SetupError
-from a3cmem_lib.training.config import TrainConfig
+from a3cmem_lib.training.config import LEARNER_DEFAULTS, TrainConfig
 from a3cmem_lib.training.options import flag_name, flag_of_field
 
 from .errors import CommandError, bad_argument
@@ -30,6 +30,27 @@ ARGUMENT_KINDS = {
 }
 """A TrainConfig field's annotation -> what its flag parses (bool: --x/--no-x; tuple: one or
 more ints)."""
+
+
+class HelpFormatter(argparse.ArgumentDefaultsHelpFormatter):
+    """``--help`` with each flag's default, except a default of ``None``: nothing to show,
+    or a default that depends on ``--learner`` (:func:`learner_defaults_help` says which)."""
+
+    def _get_help_string(self, action: argparse.Action) -> str | None:
+        if action.default is None:
+            return action.help
+        return super()._get_help_string(action)
+
+
+def learner_defaults_help(name: str) -> str:
+    """``(default: X; Y with --learner acer)`` for a field whose default depends on the
+    learner (:data:`~a3cmem_lib.training.choices.LEARNER_DEFAULTS`), else ``""``."""
+    if name not in LEARNER_DEFAULTS["vtrace"]:
+        return ""
+    values = {learner: recipe[name] for learner, recipe in LEARNER_DEFAULTS.items()}
+    first, *others = values.items()
+    rest = "; ".join(f"{value} with --learner {learner}" for learner, value in others)
+    return f" (default: {first[1]}; {rest})"
 
 
 def add_config_arguments(parser: argparse.ArgumentParser, group: str) -> None:
@@ -51,7 +72,8 @@ def add_config_arguments(parser: argparse.ArgumentParser, group: str) -> None:
             options["choices"] = flag.choices
         if flag.metavar is not None:
             options["metavar"] = flag.metavar
-        parser.add_argument(flag_name(field), help=flag.help, **options)
+        help_text = flag.help + learner_defaults_help(field.name)
+        parser.add_argument(flag_name(field), help=help_text, **options)
 
 
 def add_hyperparameter_arguments(parser: argparse.ArgumentParser) -> None:

@@ -17,6 +17,7 @@ from a3cmem_lib.envs.recording import VIDEO_SUFFIXES, check_video_path
 from a3cmem_lib.training import SetupError, evaluate, load_checkpoint
 from a3cmem_lib.training.preflight import check_environment
 
+from .config_flags import HelpFormatter
 from .errors import CommandError, bad_argument, write_failures
 
 EVALUATION_NAME = "evaluation.json"
@@ -29,7 +30,7 @@ def add_evaluate_command(subcommands: argparse._SubParsersAction) -> None:
         help="score a checkpoint's agent (mean ± std of the return); --video records it",
         description="Play a trained agent without learning: N episodes from seeds S, S+1, "
         "...; print the mean and standard deviation of the return and write them as JSON.",
-        formatter_class=argparse.ArgumentDefaultsHelpFormatter,
+        formatter_class=HelpFormatter,
     )
     add = parser.add_argument
     add("--checkpoint", type=Path, required=True, help="a checkpoint.pt written by train")

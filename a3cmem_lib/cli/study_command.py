@@ -27,7 +27,12 @@ from a3cmem_lib.training import SetupError, TrainConfig, WorkerError
 from a3cmem_lib.training.backends.ray_runtime import check_reachable
 from a3cmem_lib.training.preflight import check_environment
 
-from .config_flags import add_hyperparameter_arguments, config_from, setup_failure
+from .config_flags import (
+    HelpFormatter,
+    add_hyperparameter_arguments,
+    config_from,
+    setup_failure,
+)
 from .errors import WORKER_FAILED, CommandError, bad_argument
 from .run_files import prepare_out
 
@@ -48,7 +53,7 @@ def add_study_command(subcommands: argparse._SubParsersAction) -> None:
         help="train every env x memory variant x seed; write tidy CSVs and summary plots",
         description="The stability study of notebooks/06_stability_study.ipynb. Every other "
         "flag sets the hyperparameters shared by all runs (TrainConfig's defaults).",
-        formatter_class=argparse.ArgumentDefaultsHelpFormatter,
+        formatter_class=HelpFormatter,
     )
     add_study_arguments(parser)
     add_hyperparameter_arguments(parser)

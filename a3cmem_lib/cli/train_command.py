@@ -28,6 +28,7 @@ from a3cmem_lib.training.backends.ray_runtime import import_ray
 
 from .config_flags import (
     FIELDS,
+    HelpFormatter,
     add_config_arguments,
     add_hyperparameter_arguments,
     config_from,
@@ -56,7 +57,7 @@ def add_train_command(
         help="train A3C and write episodes.csv, learning_curve.png and checkpoint.pt",
         description="Train A3C with Hogwild workers. Defaults are TrainConfig's. Ctrl-C or "
         "SIGTERM saves the run so far and prints the command that resumes it.",
-        formatter_class=argparse.ArgumentDefaultsHelpFormatter,
+        formatter_class=HelpFormatter,
     )
     add_train_arguments(parser)
     parser.set_defaults(handler=run_train, **(defaults or {}))

@@ -67,8 +67,10 @@ class TrainConfig:
     """Discount factor, in [0, 1]."""
     gae_lambda: float = option(1.0, "GAE lambda")
     """GAE lambda in [0, 1]; 1.0 is the paper's n-step advantage, 0.0 the one-step TD error."""
-    learning_rate: float = option(3e-3, "learning rate", name="--lr")
-    """Initial learning rate of the shared optimizer, > 0."""
+    learning_rate: float | None = option(None, "learning rate", name="--lr")
+    """Initial learning rate of the shared optimizer, > 0. ``None`` (the default) becomes
+    0.003, or 0.005 with ``learner="acer"``
+    (:data:`~a3cmem_lib.training.choices.LEARNER_DEFAULTS`)."""
     anneal_lr: bool = option(True, "decay the learning rate linearly to 0")
     """Decay the learning rate linearly to 0 at ``total_steps`` (as in the A3C paper)."""
     optimizer: str = option("adam", "shared optimizer", choices=OPTIMIZERS, fits="model")
@@ -151,7 +153,7 @@ class TrainConfig:
     # -- the memory layer (notebooks/05_async_training_with_memory.ipynb) --------------------
     memory: str | None = option(
         None,
-        "replay memory, or none (default: none; fifo with --learner acer)",
+        "replay memory, or none",
         choices=MEMORY_KINDS,
         group="run",
         fits="memory",
@@ -163,8 +165,15 @@ class TrainConfig:
     ``None`` (the default) becomes ``"none"``, or ``"fifo"`` with ``learner="acer"``
     (:data:`~a3cmem_lib.training.choices.LEARNER_DEFAULTS`): the field always holds a string
     after construction."""
-    capacity: int = option(5_000, "segments the buffer holds", group="memory", fits="memory")
-    """Segments the replay buffer holds (>= 1); the oldest is overwritten first."""
+    capacity: int | None = option(
+        None,
+        "segments the buffer holds",
+        group="memory",
+        fits="memory",
+    )
+    """Segments the replay buffer holds (>= 1); the oldest is overwritten first. ``None``
+    (the default) becomes 5,000, or 500 with ``learner="acer"``
+    (:data:`~a3cmem_lib.training.choices.LEARNER_DEFAULTS`)."""
     alpha: float = option(0.6, "PER prioritization exponent", group="memory", fits="memory")
     """Prioritization exponent α of ``per`` memories, in [0, 1] (0 samples uniformly)."""
     beta: float = option(0.4, "PER initial IS exponent (annealed to 1)", group="memory")
@@ -180,9 +189,7 @@ class TrainConfig:
     )
     """Round float fields to this many decimals before the dedup key is taken (``None``:
     exact). Near-duplicates in continuous spaces then count as duplicates."""
-    batch_size: int | None = option(
-        None, "segments per learner update (default: 32; 4 with --learner acer)", group="memory"
-    )
+    batch_size: int | None = option(None, "segments per learner update", group="memory")
     """Segments per learner update (>= 1); learning starts once the buffer holds a batch.
     ``None`` (the default) becomes 32, or 4 with ``learner="acer"``
     (:data:`~a3cmem_lib.training.choices.LEARNER_DEFAULTS`)."""

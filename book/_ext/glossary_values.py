@@ -22,6 +22,9 @@ CONFIG_FIELDS = (
     "beta",
     "rho_bar",
     "c_bar",
+    "acer_truncation",
+    "trust_region_delta",
+    "average_decay",
 )
 
 
