@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import numpy as np
@@ -173,6 +174,31 @@ def test_bad_acer_input_is_one_line_naming_the_flag(tmp_path, capsys, flags, fla
     assert len(lines) == 1 and "Traceback" not in captured.err, captured.err
     assert lines[0].startswith(f"a3cmem train: error: argument {flag}: "), lines[0]
     assert words in lines[0] and captured.out == ""
+
+
+def test_the_readers_command_solves_cartpole_on_an_untuned_seed(tmp_path, capsys, no_leftovers):
+    """``train --learner acer --stop-return 475`` (ACER's defaults were chosen on seeds
+    100-104) stops on solving: the last 100 episodes average at least 475."""
+    argv = ["--learner", "acer", "--stop-return", "475", "--seed", "7"]
+    assert (
+        main(
+            [
+                "train",
+                "--env",
+                "CartPole-v1",
+                "--steps",
+                "500000",
+                "--no-progress",
+                "--out",
+                str(tmp_path),
+                *argv,
+            ]
+        )
+        == 0
+    )
+    episodes = pd.read_csv(tmp_path / "episodes.csv")
+    assert len(episodes) >= 100 and episodes["return"].tail(100).mean() >= 475
+    assert json.loads((tmp_path / "config.json").read_text())["config"]["learner"] == "acer"
 
 
 def test_help_states_the_defaults_that_depend_on_the_learner(capsys) -> None:
