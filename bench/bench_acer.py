@@ -10,6 +10,9 @@ background load hits them alike.
 Methods (``TrainConfig`` fields on top of its defaults):
 
 - ``a3c``: plain A3C, the ``TrainConfig`` defaults;
+- ``a3c_tuned``: plain A3C with ``A3C_TUNED`` (learning rate 0.005, chosen for plain A3C on
+  seeds 100-104 by ``bench/bench_a3c_cartpole.py``), ACER's learning rate: how much of
+  ACER's gain the learning rate alone gives;
 - ``acer``: ``learner="acer"`` with :data:`ACER_RECIPE`, the command readers copy
   (``python -m a3cmem_lib train --learner acer``): the defaults that depend on the learner
   (``LEARNER_DEFAULTS``: capacity, batch size, learning rate) were chosen on seeds 100-104
@@ -42,7 +45,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from bench_a3c_cartpole import RESULTS, machine_info, timed_trial
+from bench_a3c_cartpole import A3C_TUNED, RESULTS, machine_info, timed_trial
 from cartpole_solve import TARGET, WINDOW, train_until_solved
 
 STUDY_WINDOW = 20
@@ -52,6 +55,7 @@ ACER_RECIPE: dict[str, Any] = {"learner": "acer"}
 METHODS: dict[str, dict[str, Any]] = {
     "a3c": {},
     "acer": ACER_RECIPE,
+    "a3c_tuned": A3C_TUNED,
     "acer_no_trust_region": {**ACER_RECIPE, "trust_region": False},
     "acer_no_bias_correction": {**ACER_RECIPE, "acer_truncation": 1e6},
     "acer_replay_ratio_0": {**ACER_RECIPE, "replay_ratio": 0.0},
@@ -70,6 +74,7 @@ MAIN_METHODS = ("a3c", "acer")
 LABELS = {
     "a3c": "plain A3C (`TrainConfig` defaults)",
     "acer": "ACER (`--learner acer`)",
+    "a3c_tuned": "plain A3C, `A3C_TUNED` (`--lr 0.005`, ACER's learning rate)",
     "acer_no_trust_region": "ACER `--no-trust-region`",
     "acer_no_bias_correction": "ACER, no bias correction (c = 10⁶)",
     "acer_replay_ratio_0": "ACER, replay ratio 0 (on-policy only)",
@@ -171,6 +176,16 @@ def write_markdown(report: dict, path: Path) -> None:
         lines.append(f"- {text}: **{verdict}**, ratio {value:.2f}")
     cpu = report["ratios"]["acer"]["cpu_seconds"]
     lines.append(f"- CPU seconds: ratio {cpu:.2f} (reported, no target)")
+    if "a3c_tuned" in runs:
+        at_same_rate = [
+            median_to_target(runs["acer"], key) / median_to_target(runs["a3c_tuned"], key)
+            for key in ("steps", "steps_20")
+        ]
+        lines.append(
+            "- against plain A3C at ACER's learning rate (`A3C_TUNED`), ACER's median env "
+            f"steps are {at_same_rate[0]:.2f}× (100 episodes) and {at_same_rate[1]:.2f}× "
+            "(20 episodes) its median"
+        )
     levers = [name for name in runs if name not in MAIN_METHODS]
     if levers:
         lines += ["", "What each lever does (÷ plain A3C's median steps, 100 / 20 episodes):", ""]
