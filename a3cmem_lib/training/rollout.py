@@ -51,8 +51,8 @@ class Rollout:
     log_probs: np.ndarray
     """(T,) float64: log μ(a_t|s_t) of the acting policy (zeros unless recorded)."""
     behaviour_probs: np.ndarray
-    """(T, n_actions) float64: μ(·|s_t), the acting policy's whole distribution (zeros
-    unless recorded)."""
+    """(T, A) float64: μ(·|s_t), the acting policy's whole distribution over the A actions
+    (zeros unless recorded)."""
     episodes: list[tuple[float, int, int]] = field(default_factory=list)
     """Episodes that ended in the rollout: (return, length in steps, step index t)."""
     last_states: dict[int, np.ndarray] = field(default_factory=dict)
