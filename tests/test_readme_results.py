@@ -73,10 +73,13 @@ def test_the_tool_rewrites_the_pages_quoted_tables(tmp_path: Path) -> None:
     for folder in ("book", "bench/results", "results"):
         (tmp_path / folder).mkdir(parents=True)
     (tmp_path / "bench/results/x.md").write_text("# X\n\n| a |\n|---|\n| 1.5 |\n")
-    readme = (ROOT / "README.md").read_text()
-    (tmp_path / "README.md").write_text(readme)
     (tmp_path / "results").rmdir()
     (tmp_path / "results").symlink_to(ROOT / "results")
+    # The README as this environment renders it (its answer's digits may differ in another
+    # environment's pandas and scipy; the main environment's test compares them with the
+    # committed README): a page without quoted tables is left as it is.
+    readme = tool.updated((ROOT / "README.md").read_text(), tmp_path / "results")
+    (tmp_path / "README.md").write_text(readme)
     opening = "<!-- table from bench/results/x.md: do not edit by hand -->"
     page = f"# P\n\n{opening}\n| a |\n|---|\n| 9.9 |\n{tool.TABLE_END}\n"
     (tmp_path / "book/p.md").write_text(page)
