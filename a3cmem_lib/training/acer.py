@@ -175,10 +175,7 @@ class AcerLearner:
             entropy_coef=config.entropy_coef,
             weights=torch.from_numpy(step_weights[valid]),
         )
-        self.gradients.zero()
-        loss.total.backward()
-        self.gradients.clip_norm(config.max_grad_norm)
-        self.optimizer.step()
+        self.gradients.step(loss.total, self.optimizer, config.max_grad_norm)
         if self.average_model is not None:
             update_average(self.average_model, self.model, config.average_decay)
         real_rhos = rhos[valid]

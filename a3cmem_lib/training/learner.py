@@ -151,10 +151,7 @@ class Learner:
             entropy_coef=self.entropy_coef,
             weights=torch.from_numpy(step_weights[valid]),
         )
-        self.gradients.zero()
-        loss.total.backward()
-        self.gradients.clip_norm(self.max_grad_norm)
-        self.optimizer.step()
+        self.gradients.step(loss.total, self.optimizer, self.max_grad_norm)
 
         td_errors = targets.values.numpy() - state_values
         real_rhos = targets.rhos.numpy()[valid]
@@ -268,6 +265,14 @@ class FlatGradients:
         self.flat.zero_()
         for parameter, view in zip(self.parameters, self.views, strict=True):
             parameter.grad = view
+
+    def step(self, loss: torch.Tensor, optimizer: SharedOptimizer, max_norm: float) -> None:
+        """One gradient step on ``loss``: zero, back-propagate, clip to ``max_norm``, step
+        ``optimizer``."""
+        self.zero()
+        loss.backward()
+        self.clip_norm(max_norm)
+        optimizer.step()
 
     def clip_norm(self, max_norm: float) -> float:
         """Scale the gradients so that their global L2 norm is at most ``max_norm``, as
