@@ -23,6 +23,7 @@ from a3cmem_lib.experiments.study import StudyConfig, run_study
 from a3cmem_lib.experiments.study_plots import write_figures
 from a3cmem_lib.experiments.tables import EPISODES_FILE, RUNS_FILE, SUMMARY_FILE, StudyTables
 from a3cmem_lib.training import TrainConfig
+from a3cmem_lib.training.choices import LEARNER_DEFAULTS
 
 
 def small_study() -> StudyConfig:
@@ -225,6 +226,27 @@ def test_a_run_records_what_it_cost_and_its_greedy_return() -> None:
         assert row["cpu_seconds"] > 0
         assert -1.0 <= row["greedy_return"] <= 1.0
         assert "steps_to_threshold_100" in row
+
+
+def test_the_acer_variant_gets_acers_recipe_and_the_studys_own_settings() -> None:
+    """A study's base is resolved for V-trace; the ``acer`` variant must still train with
+    ``--learner acer``'s defaults, while a setting the study chose applies to it too."""
+    labels = {"env": "CartPole-v1", "variant": "acer", "seed": 0}
+    acer = make_job(labels, TrainConfig(progress=False), 475.0).config
+    recipe = LEARNER_DEFAULTS["acer"]
+    assert acer.learner == "acer"
+    assert {name: getattr(acer, name) for name in recipe} == recipe
+    assert acer == TrainConfig(learner="acer", seed=0, progress=False, stop_return=None)
+    chosen = TrainConfig(progress=False, learning_rate=1e-3, capacity=64)
+    acer = make_job(labels, chosen, 475.0).config
+    assert (acer.learning_rate, acer.capacity, acer.batch_size) == (1e-3, 64, recipe["batch_size"])
+    plain = make_job({**labels, "variant": "none"}, TrainConfig(progress=False), 475.0).config
+    assert (
+        plain.learner == "vtrace"
+        and plain.learning_rate == LEARNER_DEFAULTS["vtrace"]["learning_rate"]
+    )
+    swept = make_job(labels, TrainConfig(progress=False), 475.0, learning_rate=3e-3).config
+    assert swept.learning_rate == 3e-3  # an axis's override wins, even at V-trace's default
 
 
 def test_make_job_refuses_a_bad_greedy_episodes() -> None:

@@ -20,6 +20,7 @@ import pandas as pd
 
 import a3cmem_lib.envs  # noqa: F401  (registers the library's environment ids)
 from a3cmem_lib.training import TrainConfig, evaluate, train
+from a3cmem_lib.training.choices import LEARNER_DEFAULTS
 
 from .measures import compute_columns, policy_lag_columns, run_summary
 
@@ -86,6 +87,20 @@ def reward_threshold(env_id: str) -> float:
     return float(threshold)
 
 
+def _for_learner(base: TrainConfig, learner: str) -> dict[str, Any]:
+    """``base``'s fields for a variant trained with ``learner``: a field that depends on the
+    learner (:data:`~a3cmem_lib.training.choices.LEARNER_DEFAULTS`) and that ``base`` left at
+    its own learner's default takes ``learner``'s instead (``None``: resolved by
+    TrainConfig), so the ``acer`` variant of a study gets ACER's recipe; a value the study
+    set to anything else applies to every variant."""
+    fields = base.to_dict()
+    if learner != base.learner:
+        for name, value in LEARNER_DEFAULTS[base.learner].items():
+            if fields[name] == value:
+                fields[name] = None
+    return fields
+
+
 def make_job(
     labels: dict[str, Any],
     base: TrainConfig,
@@ -105,17 +120,16 @@ def make_job(
         raise ValueError(f"greedy_episodes must be an int >= 0, got {greedy_episodes!r}")
     if greedy_episodes < 0:
         raise ValueError(f"greedy_episodes must be an int >= 0, got {greedy_episodes!r}")
-    config = TrainConfig(
-        **{
-            **base.to_dict(),
-            **variants[variant],
-            "env_id": labels["env"],
-            "seed": labels["seed"],
-            "progress": False,
-            "stop_return": None,
-            **overrides,
-        }
-    )
+    fields = {
+        **_for_learner(base, variants[variant].get("learner", base.learner)),
+        **variants[variant],
+        "env_id": labels["env"],
+        "seed": labels["seed"],
+        "progress": False,
+        "stop_return": None,
+        **overrides,
+    }
+    config = TrainConfig(**fields)
     run_id = "/".join(f"{key}={value}" for key, value in labels.items())
     return StudyJob(run_id, dict(labels), config, float(threshold), greedy_episodes)
 
