@@ -1,12 +1,16 @@
-"""A fake trainer for study bookkeeping tests: no training, a known learning curve."""
+"""Fakes for study bookkeeping tests: a trainer with no training and a known learning curve,
+and made-up committed results of a follow-up."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
+from a3cmem_lib.experiments.follow_up import FOLLOW_UP_FOLDERS, FOLLOW_UPS
 from a3cmem_lib.training.config import TrainConfig
 
 
@@ -50,3 +54,44 @@ def run_jobs_backwards(jobs, on_done, *, trainer, address=None) -> None:
 
     for job in reversed(jobs):
         on_done(job, run_job(job, trainer))
+
+
+def fake_follow_up(
+    root: Path, name: str, results: Path, factor: Callable[[str, str], float]
+) -> Path:
+    """``root``: the committed ``results`` folders (linked) with follow-up ``name``'s
+    replaced by made-up complete runs, in which variant ``v`` on environment ``e`` needs
+    ``factor(e, v)`` times plain A3C's steps (and each variant has its own cost)."""
+    root.mkdir(exist_ok=True)
+    folder_name = FOLLOW_UP_FOLDERS[name]
+    for path in results.iterdir():
+        if path.name != folder_name:
+            (root / path.name).symlink_to(path)
+    rows = []
+    for number, job in enumerate(FOLLOW_UPS[name].jobs()):
+        plain = job.labels["variant"] == "none"
+        scale = factor(job.labels["env"], job.labels["variant"])
+        steps = 50_000 + 100 * (number % 10)
+        rows.append(
+            {
+                "run_id": job.run_id,
+                **job.labels,
+                "episodes": 900,
+                "env_steps": job.config.total_steps + 10,
+                "total_steps": job.config.total_steps,
+                "wall_time": 60.0,
+                "threshold": job.threshold,
+                "final_return": 0.9 if plain else 0.92,
+                "greedy_return": 0.93,
+                "steps_to_threshold": steps * scale,
+                "steps_to_threshold_100": 2 * steps * scale,
+                "updates": 30_000.0 if plain else 40_000.0,
+                "learner_updates": 0.0 if plain else 10_000.0,
+                "updates_per_env_step": 0.1 if plain else 0.133,
+                "cpu_seconds": 50.0 if plain else 80.0 + 40.0 * (job.labels["variant"] == "acer"),
+            }
+        )
+    folder = root / folder_name
+    folder.mkdir()
+    pd.DataFrame(rows).to_csv(folder / "runs.csv", index=False)
+    return root

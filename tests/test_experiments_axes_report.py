@@ -97,12 +97,14 @@ def test_an_axis_is_complete_only_with_every_run(tmp_path: Path) -> None:
     write(tmp_path, "replay-ratio", partial.drop(index=[3, 40]))
     assert results.complete_axes(tmp_path) == ["asynchrony"]
     assert results.missing_runs(partial.drop(index=[3]), "replay-ratio") == [partial["run_id"][3]]
-    assert len(results.missing_runs(None, "regime")) == 125
+    assert len(results.missing_runs(None, "regime")) == len(AXES["regime"].jobs()) == 5 * 6 * 5
     progress = results.axis_progress(tmp_path).set_index("axis")
     assert progress.loc["asynchrony", ["runs", "expected", "complete"]].tolist() == [75, 75, True]
+    replay_ratio_runs = len(partial)
+    assert replay_ratio_runs == 5 * len(AXES["replay-ratio"].variants) * 5
     assert progress.loc["replay-ratio", ["runs", "expected", "complete"]].tolist() == [
-        73,
-        75,
+        replay_ratio_runs - 2,
+        replay_ratio_runs,
         False,
     ]
     assert progress.loc["regime", "runs"] == 0 and progress.loc["regime", "hours"] == 0
@@ -185,7 +187,8 @@ def strong(tmp_path_factory: pytest.TempPathFactory) -> report.AxisReport:
 def test_compare_axis_finds_the_effects_and_only_them(strong: report.AxisReport) -> None:
     location = strong.tests.location
     cells = location[location["measure"] == "final return"]
-    assert len(cells) == 3 * 5  # 3 variants x 5 replay ratios
+    variants = len(AXES["replay-ratio"].variants)
+    assert len(cells) == variants * 5  # variants x 5 replay ratios
     found = cells[cells["verdict"] != "not detectable"]
     assert set(zip(found["variant"], found["replay_ratio"], found["verdict"], strict=True)) == {
         *(("mixture", value, "better") for value in AXES["replay-ratio"].values),
@@ -198,8 +201,9 @@ def test_compare_axis_finds_the_effects_and_only_them(strong: report.AxisReport)
     assert pooled.loc["mixture", "verdict"] == "better"
     assert pooled.loc["mixture", "baseline_n"] == 20  # each copied reference run once
     tested = location["p_value"].notna()
-    assert tested.sum() == 3 * 5 * 2 + 3
-    assert strong.tests.count == tested.sum() + 3 * 2  # and one setting test per variant, measure
+    assert tested.sum() == variants * 5 * 2 + variants
+    # and one setting test per variant and measure
+    assert strong.tests.count == tested.sum() + variants * 2
     assert (location["p_holm"] >= location["p_value"]).all()
     assert strong.tests.spread.empty
 
@@ -361,11 +365,15 @@ def test_render_map_names_every_axis(strong: report.AxisReport, tmp_path: Path) 
     write(tmp_path, "asynchrony", synthetic_runs("asynchrony"))
     five = report.axis_report(tmp_path, "asynchrony")
     progress = results.axis_progress(tmp_path)
-    progress.loc[progress["axis"] == "replay-ratio", ["complete", "runs"]] = [True, 75]
+    replay_ratio_runs = len(AXES["replay-ratio"].jobs())
+    progress.loc[progress["axis"] == "replay-ratio", ["complete", "runs"]] = [
+        True,
+        replay_ratio_runs,
+    ]
     text = conclusions.render_map([strong, five], progress)
     lines = text.splitlines()
     assert len(lines) == len(AXES)
-    assert lines[0] == "- **regime**: not complete (0 of 125 runs), no conclusion yet."
+    assert lines[0] == "- **regime**: not complete (0 of 150 runs), no conclusion yet."
     count = five.tests.count
     assert (
         lines[1]
@@ -397,7 +405,7 @@ def test_an_axis_without_reference_is_read_within_its_variants(tmp_path: Path) -
     write(tmp_path, "replay-ratio", synthetic_runs("replay-ratio", effects))
     alone = report.axis_report(tmp_path, "replay-ratio")
     assert alone.complete and alone.reference is None
-    assert alone.tests.count == 3 * 2  # the setting tests only
+    assert alone.tests.count == len(AXES["replay-ratio"].variants) * 2  # the setting tests only
     text = conclusions.render_conclusion(alone)
     assert "no plain-A3C reference is committed yet" in text
     assert "- **Against plain A3C**: no test possible until a plain-A3C reference" in text

@@ -23,8 +23,14 @@ from a3cmem_lib.experiments.follow_up import (
     follow_up_jobs,
     run_follow_up,
 )
-from a3cmem_lib.experiments.hypotheses import Hypothesis, evaluate_hypotheses, render_follow_up
+from a3cmem_lib.experiments.hypotheses import (
+    Hypothesis,
+    evaluate_hypotheses,
+    hypothesis_claim,
+    render_follow_up,
+)
 from a3cmem_lib.experiments.jobs import StudyJob
+from a3cmem_lib.experiments.results_tables import follow_up_table
 from a3cmem_lib.experiments.tables import RUNS_FILE
 
 
@@ -49,6 +55,7 @@ def test_the_follow_up_runs_plain_a3c_and_each_hypothesis_variant_on_new_seeds()
         ({"direction": "two-sided"}, "direction"),
         ({"variant": "none"}, "variant"),
         ({"env": "Acrobot-v1"}, "env"),
+        ({"baseline": "fifo"}, "baseline must differ"),
     ],
 )
 def test_a_bad_hypothesis(kwargs: dict, match: str) -> None:
@@ -104,6 +111,34 @@ def test_a_separated_difference_in_the_stated_direction_is_supported() -> None:
     # the same data against the opposite direction: no support at all
     opposite = evaluate_hypotheses(runs, [_hypothesis("fifo", "final_return", "greater")])
     assert opposite.iloc[0]["p_value"] > 0.99 and not opposite.iloc[0]["supported"]
+
+
+def test_a_hypothesis_against_another_variant_compares_with_that_variant() -> None:
+    runs = _runs(
+        {"none": [1.0, 2, 3], "per": [10.0, 11, 12], "acer": [20.0, 21, 22]}, "final_return"
+    )
+    against_per = Hypothesis("CartPole-v1", "acer", "final_return", "greater", "x", "per")
+    table = evaluate_hypotheses(runs, [against_per])
+    row = table.iloc[0]
+    assert row["baseline"] == "per" and row["baseline_median"] == 11.0
+    assert row["p_value"] == pytest.approx(0.05)  # 1 of C(6, 3) = 20 orderings
+    assert hypothesis_claim(row.to_dict()) == ("`acer` ends with a higher final return than `per`")
+    assert "`acer` ends with a higher final return than `per` on CartPole-v1" in (
+        render_follow_up(table)
+    )
+    plain = evaluate_hypotheses(runs, [_hypothesis("acer", "final_return", "greater")])
+    assert plain.iloc[0]["baseline"] == "none" and plain.iloc[0]["baseline_median"] == 2.0
+    assert hypothesis_claim(plain.iloc[0].to_dict()).endswith("than plain A3C")
+    table_text = follow_up_table(table)
+    assert "| against |" in table_text and "| per |" in table_text
+
+
+def test_a_hypothesis_against_another_variant_runs_that_variant_too() -> None:
+    hypothesis = Hypothesis("CartPole-v1", "acer", "final_return", "greater", "x", "per")
+    jobs = follow_up_jobs((hypothesis,), seeds=(5,))
+    assert [job.labels["variant"] for job in jobs] == ["none", "per", "acer"]
+    with pytest.raises(ValueError, match="baseline 'per'"):
+        follow_up_jobs((hypothesis,), seeds=(5,), variants={"none": {}, "acer": {}})
 
 
 def test_holm_corrects_over_every_hypothesis() -> None:

@@ -8,9 +8,10 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
+from study_fakes import fake_follow_up
 
 from a3cmem_lib.experiments import answer
-from a3cmem_lib.experiments.follow_up import FOLLOW_UP_FOLDERS, REPLAY_PAYS
+from a3cmem_lib.experiments.follow_up import FOLLOW_UP_FOLDERS
 from a3cmem_lib.experiments.measures import compute_table
 from a3cmem_lib.experiments.results_tables import render_tables
 
@@ -109,37 +110,12 @@ def test_a_quoted_benchmark_table_is_the_first_table_of_its_file(tmp_path: Path)
 def _fake_replay_pays(tmp_path: Path, faster: float) -> Path:
     """results/ with the committed axes and a made-up complete replay-pays follow-up in which
     every memory variant needs ``faster`` times plain A3C's steps."""
-    tmp_path.mkdir(exist_ok=True)
-    for path in (ROOT / "results").iterdir():
-        if path.name != FOLLOW_UP_FOLDERS["replay-pays"]:
-            (tmp_path / path.name).symlink_to(path)
-    rows = []
-    for number, job in enumerate(REPLAY_PAYS.jobs()):
-        plain = job.labels["variant"] == "none"
-        steps = 50_000 + 100 * (number % 10)
-        rows.append(
-            {
-                "run_id": job.run_id,
-                **job.labels,
-                "episodes": 900,
-                "env_steps": job.config.total_steps + 10,
-                "total_steps": job.config.total_steps,
-                "wall_time": 60.0,
-                "threshold": job.threshold,
-                "final_return": 0.9 if plain else 0.92,
-                "greedy_return": 0.93,
-                "steps_to_threshold": steps * (1 if plain else faster),
-                "steps_to_threshold_100": 2 * steps * (1 if plain else faster),
-                "updates": 30_000.0 if plain else 40_000.0,
-                "learner_updates": 0.0 if plain else 10_000.0,
-                "updates_per_env_step": 0.1 if plain else 0.133,
-                "cpu_seconds": 50.0 if plain else 80.0,
-            }
-        )
-    folder = tmp_path / FOLLOW_UP_FOLDERS["replay-pays"]
-    folder.mkdir()
-    pd.DataFrame(rows).to_csv(folder / "runs.csv", index=False)
-    return tmp_path
+    return fake_follow_up(
+        tmp_path,
+        "replay-pays",
+        ROOT / "results",
+        lambda env_id, variant: 1.0 if variant == "none" else faster,
+    )
 
 
 def test_the_answer_follows_the_data(tmp_path: Path) -> None:

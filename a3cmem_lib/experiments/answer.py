@@ -2,9 +2,10 @@
 
 :func:`render_answer` writes the answer as Markdown from the committed tables alone: the
 axes of chapter 07 (:mod:`~a3cmem_lib.experiments.axes_report`, their bullets in
-:mod:`~a3cmem_lib.experiments.answer_axes`), its two follow-ups
+:mod:`~a3cmem_lib.experiments.answer_axes`), its three follow-ups
 (:data:`~a3cmem_lib.experiments.follow_up.FOLLOW_UPS`; the ``replay-pays`` one's bullets
-here) and what each run cost (:func:`~a3cmem_lib.experiments.measures.compute_table`).
+here, the ``acer`` one's in :mod:`~a3cmem_lib.experiments.answer_acer`) and what each run
+cost (:func:`~a3cmem_lib.experiments.measures.compute_table`).
 Chapter 07 displays it and the README quotes it (``python tools/render_readme.py`` rewrites
 the README's copy; a test checks that the two agree), so no number in it is typed by hand.
 :func:`render_who_or_what` answers chapter 06's open question from the same follow-up.
@@ -20,23 +21,14 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from .answer_acer import acer_bullet
 from .answer_axes import axes_bullets, replaces_bullet
 from .axes import AXES
 from .axes_report import axis_report
 from .follow_up import FollowUp, follow_up_results
 from .formatting import format_number, listing, number_span, seed_span
-from .hypotheses import CLAIM_WORDS
+from .hypotheses import claim_and_verdict, verdict_of
 from .measures import compute_table
-
-
-def _verdict(row: dict) -> str:
-    """A tested hypothesis in a few words, with its numbers."""
-    word = "**holds**" if row["supported"] else "**not supported**"
-    return (
-        f"{word} (median {format_number(row['median'])} against "
-        f"{format_number(row['baseline_median'])}, {row['n']} seeds against "
-        f"{row['baseline_n']}; A = {row['p_superior']:.2f}, p_Holm = {row['p_holm']:.2g})"
-    )
 
 
 def _rows(tests: pd.DataFrame, variants: Sequence[str], measure: str) -> list[dict]:
@@ -80,7 +72,7 @@ def _replay_pays_bullets(tests: pd.DataFrame | None, follow_up: FollowUp) -> lis
             for row in _rows(tests, variants, measure):
                 fewer = "fewer" if row["direction"] == "less" else "more"
                 parts.append(
-                    f"`{row['variant']}` needs {fewer} steps to {criterion}: {_verdict(row)}"
+                    f"`{row['variant']}` needs {fewer} steps to {criterion}: {verdict_of(row)}"
                 )
         lines.append(
             f"- **{title}** ({what}), tested on seeds {seeds} of CartPole-v1: "
@@ -102,7 +94,7 @@ def _gridworld_bullet(grid: pd.DataFrame, seeds: str) -> str:
         "greedy_return": "greedy return (arg-max actions, the policy itself)",
     }
     parts = [
-        f"a higher {words[row['measure']]}: {_verdict(row)}" for row in grid.to_dict("records")
+        f"a higher {words[row['measure']]}: {verdict_of(row)}" for row in grid.to_dict("records")
     ]
     sampled = grid[grid["measure"] == "final_return"]
     greedy = grid[grid["measure"] == "greedy_return"]
@@ -241,6 +233,7 @@ def render_answer(root: str | Path) -> str:
     cost = render_cost(pays_runs) if pays_tests is not None else None
     if cost:
         lines.append(cost)
+    lines.append(acer_bullet(root))
     lines += axes_bullets(reports)
     return "\n".join(lines)
 
@@ -261,10 +254,7 @@ def render_who_or_what(root: str | Path) -> str:
     added = (held & (tests["direction"] == "less") & tests["variant"].isin(ADDING)).any()
     replaced_slower = held & (tests["direction"] == "greater") & tests["variant"].isin(REPLACING)
     replaced_slower = (replaced_slower & (tests["measure"] == "steps_to_threshold_100")).any()
-    rows = [
-        f"`{row['variant']}` {CLAIM_WORDS[(row['measure'], row['direction'])]}: {_verdict(row)}"
-        for row in tests[steps].to_dict("records")
-    ]
+    rows = [claim_and_verdict(row) for row in tests[steps].to_dict("records")]
     if added and replaced_slower:
         verdict = (
             "Replay *added* to A3C's own updates reached the threshold in fewer environment "

@@ -19,7 +19,7 @@ from .axes_report import AxisReport
 from .axes_stats import fraction_of_rates_that_solve, policy_lag_table
 from .follow_up import FOLLOW_UPS
 from .formatting import format_number, listing, number_span, seed_span
-from .hypotheses import CLAIM_WORDS
+from .hypotheses import hypothesis_claim
 
 _WORSE = {
     "steps_to_threshold": "greater",
@@ -52,8 +52,7 @@ def _claims(rows: pd.DataFrame) -> str:
     """Each hypothesis of ``rows`` in words, with its corrected p-value."""
     return listing(
         [
-            f"`{row['variant']}` {CLAIM_WORDS[(row['measure'], row['direction'])]} on "
-            f"{row['env']} (p_Holm = {row['p_holm']:.2g})"
+            f"{hypothesis_claim(row)} on {row['env']} (p_Holm = {row['p_holm']:.2g})"
             for row in rows.to_dict("records")
         ]
     )

@@ -131,7 +131,7 @@ AXES = {
         None,
         tuple(REGIMES),
         tuple(REGIMES),
-        ("none", *MEMORY_VARIANTS),
+        ("none", *MEMORY_VARIANTS, "acer"),
         5,
     ),
     "asynchrony": Axis(

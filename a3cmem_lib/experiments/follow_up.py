@@ -9,12 +9,14 @@ one-sided in its stated direction, with the exact Mann–Whitney test and one Ho
 over all of them (:mod:`a3cmem_lib.experiments.hypotheses`).
 
 :data:`FOLLOW_UPS` holds them by name: ``regime`` (:data:`HYPOTHESES`, from the ``regime``
-axis, seeds 100-109) and ``replay-pays`` (:data:`REPLAY_PAYS`, from the ``replay-ratio``
-axis, ``bench/results/replay_pays.md`` and the ``regime`` follow-up, seeds 300-309).
+axis, seeds 100-109), ``replay-pays`` (:data:`REPLAY_PAYS`, from the ``replay-ratio``
+axis, ``bench/results/replay_pays.md`` and the ``regime`` follow-up, seeds 300-309) and
+``acer`` (:data:`ACER`: ACER against plain A3C and the best memory variant, seeds 400-409).
 Thresholds are the axes'; budgets the axes' unless a follow-up says otherwise. The CLI is
 ``python -m a3cmem_lib study --follow-up [NAME]``.
 
-Explained in notebooks/07_when_does_memory_help.ipynb (section "Follow-up").
+Explained in notebooks/07_when_does_memory_help.ipynb (section "Follow-up") and, for
+``acer``, notebooks/09_acer.ipynb.
 """
 
 from __future__ import annotations
@@ -261,7 +263,122 @@ REGIME = FollowUp(
 )
 """The follow-up of the ``regime`` axis (:data:`HYPOTHESES`, :data:`SEEDS`)."""
 
-FOLLOW_UPS = {follow_up.name: follow_up for follow_up in (REGIME, REPLAY_PAYS)}
+BEST_MEMORY_VARIANTS = {
+    "CartPole-v1": "hybrid-fifo",
+    "a3cmem/KeyDoor-v0": "per",
+    "a3cmem/GridWorld-v0": "mixture",
+    "MinAtar/Breakout-v1": "mixture",
+}
+"""The memory variant of chapter 07 that needed the fewest steps to the threshold on each
+environment, medians over every committed run of it: on CartPole-v1 to the 100-episode
+criterion (``replay-pays`` follow-up, seeds 300-309), elsewhere to the 20-episode one
+(``regime`` axis and follow-up, seeds 0-4 and 100-109)."""
+
+ACER_VARIANTS: dict[str, dict[str, Any]] = {
+    "none": VARIANTS["none"],
+    "acer": VARIANTS["acer"],
+    "hybrid-fifo": REPLAY_PAYS_VARIANTS["hybrid-fifo"],
+    "per": VARIANTS["per"],
+    "mixture": VARIANTS["mixture"],
+}
+"""The variants of the ``acer`` follow-up: plain A3C, ACER with its defaults (exactly
+``--learner acer``) and the best memory variant of chapter 07 on each environment
+(:data:`BEST_MEMORY_VARIANTS`)."""
+
+
+def _acer_against(env_id: str, baseline: str, direction: str, evidence: str) -> Hypothesis:
+    """ACER's steps to the 20-episode threshold on ``env_id`` against ``baseline``'s."""
+    return Hypothesis(env_id, "acer", "steps_to_threshold", direction, evidence, baseline)
+
+
+ACER = FollowUp(
+    "acer",
+    "Does ACER need fewer environment steps than plain A3C and than the best memory variant "
+    "of chapter 07, at equal budgets, with dense, sparse, deterministic and image "
+    "observations?",
+    (
+        Hypothesis(
+            "CartPole-v1",
+            "acer",
+            "steps_to_threshold_100",
+            "less",
+            "bench/results/acer_cartpole.md, seeds 0-4: median 58,780 vs plain A3C's 81,634, "
+            "every ACER seed below every plain seed (A = 0.00, exact one-sided p = 0.004)",
+        ),
+        _acer_against(
+            "CartPole-v1",
+            "none",
+            "less",
+            "regime axis, seeds 0-4: median 27,900 vs plain A3C's 53,079 (A = 0.08, "
+            "p = 0.032); bench/results/acer_cartpole.md, seeds 0-4: 25,046 vs 44,446 (A = 0.00)",
+        ),
+        Hypothesis(
+            "CartPole-v1",
+            "acer",
+            "steps_to_threshold_100",
+            "less",
+            "not on common seeds: ACER 57,762-64,898 on seeds 0-4 (bench/results/"
+            "acer_cartpole.md), hybrid-fifo 65,266-73,206 on seeds 300-309 (replay-pays)",
+            baseline="hybrid-fifo",
+        ),
+        _acer_against(
+            "a3cmem/KeyDoor-v0",
+            "none",
+            "less",
+            "regime axis, seeds 0-4: median 70,317 vs plain A3C's 77,506 (A = 0.36, p = 0.55): "
+            "a weak signal, tested because the article's claim is about sparse rewards",
+        ),
+        _acer_against(
+            "a3cmem/KeyDoor-v0",
+            "per",
+            "greater",
+            "regime axis, seeds 0-4: median 70,317 vs per's 33,176 (A = 0.84, p = 0.095)",
+        ),
+        _acer_against(
+            "a3cmem/GridWorld-v0",
+            "none",
+            "less",
+            "regime axis, seeds 0-4: median 1,376 vs plain A3C's 2,807 (A = 0.08, p = 0.032)",
+        ),
+        _acer_against(
+            "a3cmem/GridWorld-v0",
+            "mixture",
+            "less",
+            "regime axis, seeds 0-4: median 1,376 vs mixture's 5,056 (A = 0.00, p = 0.0079)",
+        ),
+        _acer_against(
+            "MinAtar/Breakout-v1",
+            "none",
+            "less",
+            "regime axis, seeds 0-4: median 19,512 vs plain A3C's 31,486 (A = 0.04, p = 0.016)",
+        ),
+        _acer_against(
+            "MinAtar/Breakout-v1",
+            "mixture",
+            "less",
+            "regime axis, seeds 0-4: median 19,512 vs mixture's 43,468 (A = 0.00, p = 0.0079)",
+        ),
+        Hypothesis(
+            "MinAtar/Breakout-v1",
+            "acer",
+            "final_return",
+            "greater",
+            "regime axis, seeds 0-4: median 11.7 vs plain A3C's 9.45 (A = 0.68, p = 0.42): a "
+            "weak signal, tested because the article's claim is about high-dimensional inputs",
+        ),
+    ),
+    tuple(range(400, 410)),
+    ACER_VARIANTS,
+    BUDGETS,
+)
+"""The ``acer`` follow-up (chapter 09's method in chapter 07's map), written down from the
+``regime`` axis's ACER runs (seeds 0-4) and ``bench/results/acer_cartpole.md`` before any of
+its runs: 10 hypotheses tested on seeds 400-409, which no earlier study, benchmark or tuning
+used, at the axes' budgets (p: two-sided exact Mann-Whitney, uncorrected). The other final
+returns are reported, not tested: on CartPole and KeyDoor every exploratory run ended at the
+maximum return, on GridWorld ACER's and plain A3C's were alike (A = 0.52)."""
+
+FOLLOW_UPS = {follow_up.name: follow_up for follow_up in (REGIME, REPLAY_PAYS, ACER)}
 """Every follow-up, by name (``study --follow-up NAME``)."""
 
 
@@ -272,8 +389,8 @@ def follow_up_jobs(
     variants: dict[str, dict[str, Any]] = VARIANTS,
     budgets: dict[str, int] = BUDGETS,
 ) -> list[StudyJob]:
-    """The runs the ``hypotheses`` need: plain A3C and each hypothesis's variant on its
-    environment, once per seed, environment by environment (each (env, variant) once).
+    """The runs the ``hypotheses`` need: plain A3C, each hypothesis's baseline and variant on
+    its environment, once per seed, environment by environment (each (env, variant) once).
 
     ``variants`` maps each variant name to its TrainConfig fields and ``budgets`` each
     environment to its steps; runs on an environment with a ``greedy_return`` hypothesis
@@ -292,9 +409,15 @@ def follow_up_jobs(
             )
         if hypothesis.env not in budgets:
             raise ValueError(f"budgets has no budget for env {hypothesis.env!r}")
+        if hypothesis.baseline not in variants:
+            raise ValueError(
+                f"baseline {hypothesis.baseline!r} of a hypothesis is not among the variants "
+                f"{list(variants)}"
+            )
         in_env = cells.setdefault(hypothesis.env, ["none"])
-        if hypothesis.variant not in in_env:
-            in_env.append(hypothesis.variant)
+        for variant in (hypothesis.baseline, hypothesis.variant):
+            if variant not in in_env:
+                in_env.append(variant)
     greedy = {h.env for h in hypotheses if h.measure == "greedy_return"}
     return [
         make_job(
@@ -345,7 +468,11 @@ def run_follow_up(
     return pd.read_csv(Path(out) / RUNS_FILE)
 
 
-FOLLOW_UP_FOLDERS = {"regime": "follow-up", "replay-pays": "follow-up-replay-pays"}
+FOLLOW_UP_FOLDERS = {
+    "regime": "follow-up",
+    "replay-pays": "follow-up-replay-pays",
+    "acer": "follow-up-acer",
+}
 """Where each follow-up's results are committed, under ``results/``."""
 
 

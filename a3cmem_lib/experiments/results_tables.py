@@ -21,7 +21,7 @@ from .axes_report import axis_report
 from .axes_results import axis_progress
 from .follow_up import FOLLOW_UP_FOLDERS, follow_up_results
 from .formatting import format_number, seed_span
-from .hypotheses import CLAIM_WORDS
+from .hypotheses import BASELINE, CLAIM_WORDS
 
 
 def _cell_text(group: pd.DataFrame, *, steps: bool = True, final: bool = True) -> str:
@@ -176,7 +176,7 @@ def _follow_up_section(root: str | Path, name: str) -> str:
         f"**Follow-up `{name}`** (`results/{FOLLOW_UP_FOLDERS[name]}/`, seeds "
         f"{seed_span(follow_up.seeds)}; one-sided exact Mann–Whitney, Holm over the "
         f"{int(tests['p_value'].notna().sum())} tested; A: probability of superiority of "
-        "the variant over plain A3C):\n\n" + follow_up_table(tests)
+        "the variant over the hypothesis's baseline):\n\n" + follow_up_table(tests)
     )
 
 
@@ -216,12 +216,14 @@ def follow_up_table(tests: pd.DataFrame) -> str:
     for number, row in enumerate(tests.to_dict("records"), start=1):
         claim = CLAIM_WORDS[(row["measure"], row["direction"])].replace(" than plain A3C", "")
         tested = not pd.isna(row["p_value"])
+        baseline = row["baseline"]
         rows.append(
             [
                 number,
                 row["env"],
                 row["variant"],
                 claim,
+                "plain A3C" if baseline == BASELINE else baseline,
                 format_number(row["median"]),
                 format_number(row["baseline_median"]),
                 f"{row['p_superior']:.2f}" if tested else "—",
@@ -234,9 +236,10 @@ def follow_up_table(tests: pd.DataFrame) -> str:
         "#",
         "environment",
         "variant",
-        "hypothesis (vs plain A3C)",
+        "hypothesis",
+        "against",
         "median, variant",
-        "median, plain A3C",
+        "median, against",
         "A",
         "p (one-sided)",
         "p_Holm",
