@@ -14,11 +14,11 @@ calls :func:`a3cmem_lib.training.train` or the memory library.
   :mod:`.axes_report` and :mod:`.axes_conclusions` each axis's report and its conclusion;
   :mod:`.axes_plots` a measure against the swept setting;
 - :mod:`.follow_up` the follow-ups, and :mod:`.hypotheses` the hypotheses they test;
-- :mod:`.answer`, :mod:`.answer_axes` and :mod:`.results_tables` the book's answer and
-  tables rendered from the results, printed as :mod:`.formatting` says;
+- :mod:`.answer`, :mod:`.answer_axes`, :mod:`.answer_acer` and :mod:`.results_tables` the
+  book's answer and tables rendered from the results, printed as :mod:`.formatting` says;
 - :mod:`.duplicates` how often a replay memory sees the same experience twice;
 - :mod:`.machine` the CPU and versions stored next to every result.
 
-Explained in notebooks/04_deduplication.ipynb, notebooks/06_stability_study.ipynb and
-notebooks/07_when_does_memory_help.ipynb.
+Explained in notebooks/04_deduplication.ipynb, notebooks/06_stability_study.ipynb,
+notebooks/07_when_does_memory_help.ipynb and notebooks/09_acer.ipynb.
 """

@@ -139,7 +139,8 @@ HYPOTHESES = (
 )
 """The follow-up's hypotheses, written down from ``results/regime`` before any follow-up run
 (A: probability of superiority of the variant over plain A3C; p: two-sided Mann-Whitney,
-uncorrected; none survived the axis's Holm correction over 40 tests)."""
+uncorrected; none survived the axis's Holm correction over its 40 tests of the time, before
+ACER joined the axis)."""
 
 SEEDS = tuple(range(100, 110))
 """Seeds of the follow-up: 10 per cell, none of them used by any axis (those use 0-4)."""
