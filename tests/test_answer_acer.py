@@ -10,7 +10,12 @@ import pytest
 from study_fakes import fake_follow_up
 
 from a3cmem_lib.experiments import answer, answer_acer
-from a3cmem_lib.experiments.follow_up import ACER, BEST_MEMORY_VARIANTS, FOLLOW_UP_FOLDERS
+from a3cmem_lib.experiments.follow_up import (
+    ACER,
+    BEST_MEMORY_VARIANTS,
+    FOLLOW_UP_FOLDERS,
+    follow_up_results,
+)
 from a3cmem_lib.experiments.formatting import format_number
 from a3cmem_lib.experiments.results_tables import render_tables
 from a3cmem_lib.experiments.study_stats import (
@@ -45,6 +50,22 @@ def test_the_bullet_says_what_held_against_whom(tmp_path: Path) -> None:
     assert "CartPole-v1 0.133 updates" in text
     assert "(2.4× plain A3C's and 1.5× `hybrid-fifo`'s)" in text
     assert text in answer.render_answer(root)
+
+
+def test_the_answer_opens_with_where_acer_needed_fewer_steps(tmp_path: Path) -> None:
+    faster = fake_follow_up(tmp_path / "faster", "acer", ROOT / "results", _acer_faster)
+    opening = answer.render_answer(faster).split("\n\n")[0]
+    assert (
+        "needed fewer environment steps than plain A3C on CartPole-v1, a3cmem/KeyDoor-v0, "
+        "a3cmem/GridWorld-v0 and MinAtar/Breakout-v1 (held-out seeds), at 2.4× its CPU per "
+        "environment step." in opening
+    )
+    slower = fake_follow_up(
+        tmp_path / "slower", "acer", ROOT / "results", lambda env_id, variant: 1.0
+    )
+    assert "ACER (chapter 09)" not in answer.render_answer(slower).split("\n\n")[0]
+    _, runs, tests = follow_up_results(slower, "acer")
+    assert answer_acer.acer_lead(tests, runs) == "" and answer_acer.acer_lead(None, None) == ""
 
 
 def test_an_incomplete_acer_follow_up_gives_no_conclusion(tmp_path: Path) -> None:

@@ -21,12 +21,12 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from .answer_acer import acer_bullet
+from .answer_acer import acer_bullet, acer_lead
 from .answer_axes import axes_bullets, replaces_bullet
 from .axes import AXES
 from .axes_report import axis_report
 from .follow_up import FollowUp, follow_up_results
-from .formatting import format_number, listing, number_span, seed_span
+from .formatting import format_number, listing, number_span, ratio_span, seed_span
 from .hypotheses import claim_and_verdict, verdict_of
 from .measures import compute_table
 
@@ -194,7 +194,7 @@ def _lead(tests: pd.DataFrame | None, runs: pd.DataFrame | None) -> str:
                     cost.loc[list(added["variant"]), "cpu_ms_per_env_step"]
                     / cost.loc["none", "cpu_ms_per_env_step"]
                 )
-                text += f", at {ratio.min():.2g}–{ratio.max():.2g}× its CPU per environment step"
+                text += f", at {ratio_span(ratio)}× its CPU per environment step"
         text += "."
     later = replaced[replaced["supported"] & (replaced["direction"] == "greater")]
     if len(replaced) and (replaced["median"] >= replaced["baseline_median"]).all():
@@ -217,11 +217,13 @@ def render_answer(root: str | Path) -> str:
     reports = {name: r for name, r in reports.items() if r is not None and r.complete}
     _, _, regime = follow_up_results(root, "regime")
     replay_pays, pays_runs, pays_tests = follow_up_results(root, "replay-pays")
+    _, acer_runs, acer_tests = follow_up_results(root, "acer")
     lines = [
         "**When does a memory layer help A3C?** In these experiments — A3C with 2 workers on "
         "2 CPU cores, the `TrainConfig` defaults, the budgets of `axes.BUDGETS` — it depends "
         "on whether replay *replaces* A3C's own updates or is *added* to them."
         + _lead(pays_tests, pays_runs)
+        + acer_lead(acer_tests, acer_runs)
         + " Every claim below was tested once, one-sided, on seeds the exploration that "
         "suggested it did not use, with the exact Mann–Whitney test and Holm's correction "
         "(chapter 07).",

@@ -18,7 +18,7 @@ import numpy as np
 import pandas as pd
 
 from .follow_up import FOLLOW_UPS, follow_up_results
-from .formatting import listing, seed_span
+from .formatting import listing, ratio_span, seed_span
 from .hypotheses import claim_and_verdict
 from .measures import compute_table
 
@@ -53,6 +53,28 @@ def acer_cost(runs: pd.DataFrame) -> str:
             f"{acer['cpu_ms_per_env_step']:.2f} CPU ms per env step ({listing(others)})"
         )
     return listing(parts)
+
+
+def acer_lead(tests: pd.DataFrame | None, runs: pd.DataFrame | None) -> str:
+    """One sentence for the answer's opening: where ACER needed fewer environment steps than
+    plain A3C (its hypotheses on steps that held) and at what CPU per step; ``""`` if none
+    held or the follow-up is not complete."""
+    if tests is None or runs is None:
+        return ""
+    steps = tests["measure"].str.startswith("steps_to_threshold")
+    held = tests[
+        steps & tests["supported"] & (tests["baseline"] == "none") & (tests["direction"] == "less")
+    ]
+    if held.empty:
+        return ""
+    cost = compute_table(runs).set_index(["env", "variant"])["cpu_ms_per_env_step"]
+    envs = list(dict.fromkeys(held["env"]))
+    ratios = pd.Series([cost[(env, "acer")] / cost[(env, "none")] for env in envs])
+    return (
+        f" ACER (chapter 09), which adds replay to the workers' updates with off-policy "
+        f"corrections, needed fewer environment steps than plain A3C on {listing(envs)} "
+        f"(held-out seeds), at {ratio_span(ratios)}× its CPU per environment step."
+    )
 
 
 def acer_bullet(root: str | Path) -> str:

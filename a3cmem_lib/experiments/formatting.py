@@ -33,6 +33,13 @@ def number_span(values: pd.Series) -> str:
     return low if low == high else f"{low}–{high}"
 
 
+def ratio_span(ratios: pd.Series) -> str:
+    """``low–high`` of ratios with two significant digits (one number when they print
+    equal), e.g. CPU per step against plain A3C's."""
+    low, high = f"{ratios.min():.2g}", f"{ratios.max():.2g}"
+    return low if low == high else f"{low}–{high}"
+
+
 def seed_span(seeds: Sequence[int]) -> str:
     """``first–last`` of a follow-up's seeds, as the conclusions print them."""
     return f"{min(seeds)}–{max(seeds)}"
