@@ -10,7 +10,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from a3cmem_lib.experiments.follow_up import FOLLOW_UP_FOLDERS, FOLLOW_UPS
+from a3cmem_lib.experiments.follow_ups import FOLLOW_UP_FOLDERS, FOLLOW_UPS
 from a3cmem_lib.training.config import TrainConfig
 
 

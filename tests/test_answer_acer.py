@@ -10,12 +10,9 @@ import pytest
 from study_fakes import fake_follow_up
 
 from a3cmem_lib.experiments import answer, answer_acer
-from a3cmem_lib.experiments.follow_up import (
-    ACER,
-    BEST_MEMORY_VARIANTS,
-    FOLLOW_UP_FOLDERS,
-    follow_up_results,
-)
+from a3cmem_lib.experiments.follow_up import REPLAY_PAYS
+from a3cmem_lib.experiments.follow_up_acer import ACER, BEST_MEMORY_VARIANTS
+from a3cmem_lib.experiments.follow_ups import FOLLOW_UP_FOLDERS, follow_up_results
 from a3cmem_lib.experiments.formatting import format_number
 from a3cmem_lib.experiments.results_tables import render_tables
 from a3cmem_lib.experiments.study_stats import (
@@ -78,6 +75,10 @@ def test_an_incomplete_acer_follow_up_gives_no_conclusion(tmp_path: Path) -> Non
     assert f"is not complete ({total - 3} of {total} runs committed); no conclusion yet" in text
     assert "**holds**" not in text
     assert f"**Follow-up `acer`**: {total - 3} of {total} runs committed" in render_tables(root)
+
+
+def test_acers_hybrid_fifo_is_the_replay_pays_one() -> None:
+    assert ACER.variants["hybrid-fifo"] == REPLAY_PAYS.variants["hybrid-fifo"]
 
 
 @pytest.mark.parametrize("env_id", sorted(BEST_MEMORY_VARIANTS))

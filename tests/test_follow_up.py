@@ -13,7 +13,6 @@ from study_fakes import CountingTrainer
 from a3cmem_lib.cli import main
 from a3cmem_lib.experiments.axes import BUDGETS, threshold
 from a3cmem_lib.experiments.follow_up import (
-    FOLLOW_UPS,
     GREEDY_EPISODES,
     HYPOTHESES,
     REPLAY_PAYS,
@@ -23,6 +22,7 @@ from a3cmem_lib.experiments.follow_up import (
     follow_up_jobs,
     run_follow_up,
 )
+from a3cmem_lib.experiments.follow_ups import FOLLOW_UPS
 from a3cmem_lib.experiments.hypotheses import (
     Hypothesis,
     evaluate_hypotheses,

@@ -17,7 +17,7 @@ import pandas as pd
 
 from a3cmem_lib.experiments.axes import AXES, run_axis
 from a3cmem_lib.experiments.backends import JOB_BACKENDS
-from a3cmem_lib.experiments.follow_up import FOLLOW_UPS
+from a3cmem_lib.experiments.follow_ups import FOLLOW_UPS
 from a3cmem_lib.experiments.jobs import VARIANTS
 from a3cmem_lib.experiments.study import StudyConfig, run_study
 from a3cmem_lib.experiments.study_plots import write_figures
@@ -79,7 +79,7 @@ def add_study_arguments(parser: argparse.ArgumentParser) -> None:
         metavar="NAME",
         help="one of chapter 07's follow-ups, which test on new seeds what an exploration "
         f"suggested: {' | '.join(FOLLOW_UPS)} (default: regime; "
-        "a3cmem_lib.experiments.follow_up.FOLLOW_UPS)",
+        "a3cmem_lib.experiments.follow_ups.FOLLOW_UPS)",
     )
     add("--envs", nargs="+", default=None, help=f"gymnasium environment ids {list(study.envs)}")
     add(

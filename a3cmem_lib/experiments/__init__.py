@@ -13,7 +13,9 @@ calls :func:`a3cmem_lib.training.train` or the memory library.
   :mod:`.axes_results` finding and reading their results; :mod:`.axes_stats` their tests;
   :mod:`.axes_report` and :mod:`.axes_conclusions` each axis's report and its conclusion;
   :mod:`.axes_plots` a measure against the swept setting;
-- :mod:`.follow_up` the follow-ups, and :mod:`.hypotheses` the hypotheses they test;
+- :mod:`.follow_up` the follow-ups and running them, :mod:`.follow_up_acer` the ``acer`` one,
+  :mod:`.follow_ups` every follow-up by name and its results, and :mod:`.hypotheses` the
+  hypotheses they test;
 - :mod:`.answer`, :mod:`.answer_axes`, :mod:`.answer_acer` and :mod:`.results_tables` the
   book's answer and tables rendered from the results, printed as :mod:`.formatting` says;
 - :mod:`.duplicates` how often a replay memory sees the same experience twice;

@@ -3,7 +3,7 @@
 :func:`render_answer` writes the answer as Markdown from the committed tables alone: the
 axes of chapter 07 (:mod:`~a3cmem_lib.experiments.axes_report`, their bullets in
 :mod:`~a3cmem_lib.experiments.answer_axes`), its three follow-ups
-(:data:`~a3cmem_lib.experiments.follow_up.FOLLOW_UPS`; the ``replay-pays`` one's bullets
+(:data:`~a3cmem_lib.experiments.follow_ups.FOLLOW_UPS`; the ``replay-pays`` one's bullets
 here, the ``acer`` one's in :mod:`~a3cmem_lib.experiments.answer_acer`) and what each run
 cost (:func:`~a3cmem_lib.experiments.measures.compute_table`).
 Chapter 07 displays it and the README quotes it (``python tools/render_readme.py`` rewrites
@@ -25,7 +25,8 @@ from .answer_acer import acer_bullet, acer_lead
 from .answer_axes import axes_bullets, replaces_bullet
 from .axes import AXES
 from .axes_report import axis_report
-from .follow_up import FollowUp, follow_up_results
+from .follow_up import FollowUp
+from .follow_ups import follow_up_results
 from .formatting import format_number, listing, number_span, ratio_span, seed_span
 from .hypotheses import claim_and_verdict, verdict_of
 from .measures import compute_table

@@ -17,13 +17,13 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from .follow_up import FOLLOW_UPS, follow_up_results
+from .follow_ups import FOLLOW_UPS, follow_up_results
 from .formatting import listing, ratio_span, seed_span
 from .hypotheses import claim_and_verdict
 from .measures import compute_table
 
 NAME = "acer"
-"""The follow-up this bullet reports (:data:`~.follow_up.FOLLOW_UPS`)."""
+"""The follow-up this bullet reports (:data:`~.follow_ups.FOLLOW_UPS`)."""
 
 WHAT = (
     "`--learner acer`, chapter 09: the workers keep their on-policy updates and the learner "

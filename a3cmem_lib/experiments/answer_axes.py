@@ -17,7 +17,7 @@ from a3cmem_lib.training import TrainConfig
 from .axes import BUDGETS
 from .axes_report import AxisReport
 from .axes_stats import fraction_of_rates_that_solve, policy_lag_table
-from .follow_up import FOLLOW_UPS
+from .follow_ups import FOLLOW_UPS
 from .formatting import format_number, listing, number_span, seed_span
 from .hypotheses import hypothesis_claim
 

@@ -4,7 +4,7 @@ before it is tested, and testing it: once, one-sided in its stated direction.
 :func:`evaluate_hypotheses` tests each :class:`Hypothesis` with the exact Mann–Whitney test
 and one Holm correction over all of them; :func:`render_follow_up` says what held, in
 words (:func:`claim_words`). The follow-ups that state them are
-:data:`~a3cmem_lib.experiments.follow_up.FOLLOW_UPS`.
+:data:`~a3cmem_lib.experiments.follow_ups.FOLLOW_UPS`.
 
 Explained in notebooks/07_when_does_memory_help.ipynb (section "Follow-up").
 """

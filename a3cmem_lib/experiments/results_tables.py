@@ -19,7 +19,7 @@ import pandas as pd
 from .axes import REGIMES
 from .axes_report import axis_report
 from .axes_results import axis_progress
-from .follow_up import FOLLOW_UP_FOLDERS, follow_up_results
+from .follow_ups import FOLLOW_UP_FOLDERS, follow_up_results
 from .formatting import format_number, seed_span
 from .hypotheses import BASELINE, CLAIM_WORDS
 
