@@ -98,6 +98,21 @@ def test_learner_acer_alone_is_a_complete_configuration() -> None:
     assert config.build_model((4,), 2).has_q_head
 
 
+def test_for_learner_changes_only_the_fields_left_to_the_learner() -> None:
+    """A field given explicitly keeps its value under another learner, even when it equals
+    the old learner's default; a field left to the learner takes the new one's default."""
+    given = TrainConfig(learning_rate=3e-3, memory="per").for_learner("acer")
+    assert (given.learning_rate, given.memory) == (3e-3, "per")
+    assert (given.capacity, given.batch_size) == (500, 4)
+    assert TrainConfig().for_learner("acer") == TrainConfig(learner="acer")
+    assert TrainConfig(learner="acer").for_learner("vtrace") == TrainConfig()
+    copied = TrainConfig.from_dict(TrainConfig().to_dict())
+    with pytest.raises(ValueError, match="needs a replay memory"):
+        copied.for_learner("acer")  # its memory="none" now counts as given
+    with pytest.raises(ValueError, match="learner"):
+        TrainConfig().for_learner("ppo")
+
+
 def short(**overrides) -> TrainConfig:
     values = {"progress": False, "num_workers": 2, "total_steps": 3_000, "learner": "acer"}
     return TrainConfig(**{**values, **overrides})

@@ -240,6 +240,8 @@ def test_the_acer_variant_gets_acers_recipe_and_the_studys_own_settings() -> Non
     chosen = TrainConfig(progress=False, learning_rate=1e-3, capacity=64)
     acer = make_job(labels, chosen, 475.0).config
     assert (acer.learning_rate, acer.capacity, acer.batch_size) == (1e-3, 64, recipe["batch_size"])
+    at_vtraces_value = TrainConfig(progress=False, learning_rate=3e-3)  # study --lr 0.003
+    assert make_job(labels, at_vtraces_value, 475.0).config.learning_rate == 3e-3
     plain = make_job({**labels, "variant": "none"}, TrainConfig(progress=False), 475.0).config
     assert (
         plain.learner == "vtrace"

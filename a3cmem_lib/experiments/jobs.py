@@ -20,7 +20,6 @@ import pandas as pd
 
 import a3cmem_lib.envs  # noqa: F401  (registers the library's environment ids)
 from a3cmem_lib.training import TrainConfig, evaluate, train
-from a3cmem_lib.training.choices import LEARNER_DEFAULTS
 
 from .measures import compute_columns, policy_lag_columns, run_summary
 
@@ -87,20 +86,6 @@ def reward_threshold(env_id: str) -> float:
     return float(threshold)
 
 
-def _for_learner(base: TrainConfig, learner: str) -> dict[str, Any]:
-    """``base``'s fields for a variant trained with ``learner``: a field that depends on the
-    learner (:data:`~a3cmem_lib.training.choices.LEARNER_DEFAULTS`) and that ``base`` left at
-    its own learner's default takes ``learner``'s instead (``None``: resolved by
-    TrainConfig), so the ``acer`` variant of a study gets ACER's recipe; a value the study
-    set to anything else applies to every variant."""
-    fields = base.to_dict()
-    if learner != base.learner:
-        for name, value in LEARNER_DEFAULTS[base.learner].items():
-            if fields[name] == value:
-                fields[name] = None
-    return fields
-
-
 def make_job(
     labels: dict[str, Any],
     base: TrainConfig,
@@ -112,7 +97,10 @@ def make_job(
 ) -> StudyJob:
     """A :class:`StudyJob` training ``base`` with ``labels["variant"]``'s fields (from
     ``variants``: name → TrainConfig fields), the labels' ``env`` and ``seed``, and
-    ``overrides`` (TrainConfig fields); ``greedy_episodes``: of :class:`StudyJob`."""
+    ``overrides`` (TrainConfig fields); ``greedy_episodes``: of :class:`StudyJob`. A variant
+    with another learner (``acer``) gets that learner's defaults wherever ``base`` left a
+    field to its own learner (:meth:`TrainConfig.for_learner`); what ``base`` was given
+    applies to every variant."""
     variant = labels["variant"]
     if variant not in variants:
         raise ValueError(f"variant must be one of {list(variants)}, got {variant!r}")
@@ -121,7 +109,7 @@ def make_job(
     if greedy_episodes < 0:
         raise ValueError(f"greedy_episodes must be an int >= 0, got {greedy_episodes!r}")
     fields = {
-        **_for_learner(base, variants[variant].get("learner", base.learner)),
+        **base.for_learner(variants[variant].get("learner", base.learner)).to_dict(),
         **variants[variant],
         "env_id": labels["env"],
         "seed": labels["seed"],

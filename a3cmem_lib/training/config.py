@@ -249,9 +249,10 @@ class TrainConfig:
 
     def __post_init__(self) -> None:
         recipe = LEARNER_DEFAULTS.get(self.learner, LEARNER_DEFAULTS["vtrace"])
-        for name, value in recipe.items():
-            if getattr(self, name) is None:
-                setattr(self, name, value)
+        left_to_learner = [name for name in recipe if getattr(self, name) is None]
+        for name in left_to_learner:
+            setattr(self, name, recipe[name])
+        self._left_to_learner = frozenset(left_to_learner)
         if isinstance(self.hidden_sizes, list):
             self.hidden_sizes = tuple(self.hidden_sizes)
         self.validate()
@@ -270,6 +271,16 @@ class TrainConfig:
         """Fresh segments a learner batch takes at most: ``round(fresh_fraction *
         batch_size)``."""
         return round(self.fresh_fraction * self.batch_size)
+
+    def for_learner(self, learner: str) -> TrainConfig:
+        """This config trained with ``learner`` instead: each learner-dependent field
+        (:data:`~a3cmem_lib.training.choices.LEARNER_DEFAULTS`) that was left to this
+        config's learner takes ``learner``'s default; every field given explicitly keeps its
+        value, also one that equals the old learner's default. A config copied field by field
+        (``dataclasses.replace``, :meth:`from_dict`) counts all its fields as given."""
+        values = self.to_dict()
+        values.update(dict.fromkeys(self._left_to_learner), learner=learner)
+        return TrainConfig(**values)
 
     def to_dict(self) -> dict[str, Any]:
         """The fields as a plain dict (what checkpoints store)."""
