@@ -309,7 +309,7 @@ def test_the_conclusion_is_rendered_from_the_table() -> None:
     lines = text.splitlines()
     assert lines[0].startswith("1 of the 3 hypotheses hold") and "Holm over the 2 tested" in text
     assert "`fifo` ends with a lower final return than plain A3C on CartPole-v1: **holds**" in text
-    assert "median 3.5 against 12.5 (6 seeds against 6; A = 0.00" in text
+    assert "**holds** (median 3.5 against 12.5, 6 seeds against 6; A = 0.00" in text
     assert "a higher final return than plain A3C on CartPole-v1: **not supported**" in text
     assert "`per` ends with a lower final return" in lines[-1] and "**not tested**" in lines[-1]
     assert [line.endswith(f"(row {k}).") for k, line in enumerate(lines[2:], start=1)] == [True] * 3

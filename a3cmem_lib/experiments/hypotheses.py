@@ -178,15 +178,6 @@ def render_follow_up(table: pd.DataFrame, alpha: float = 0.05) -> str:
     for number, row in enumerate(table.to_dict("records"), start=1):
         claim = hypothesis_claim(row)
         where = f"on {row['env']}"
-        if not tested.iloc[number - 1]:
-            verdict = "**not tested** (no runs yet)"
-        else:
-            verdict = "**holds**" if row["supported"] else "**not supported**"
-            verdict += (
-                f": median {format_number(row['median'])} against "
-                f"{format_number(row['baseline_median'])} ({row['n']} seeds against "
-                f"{row['baseline_n']}; A = {row['p_superior']:.2f}, "
-                f"p_Holm = {row['p_holm']:.2g})"
-            )
+        verdict = verdict_of(row) if tested.iloc[number - 1] else "**not tested** (no runs yet)"
         lines.append(f"- {claim} {where}: {verdict} (row {number}).")
     return "\n".join(lines)
