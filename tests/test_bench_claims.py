@@ -67,3 +67,34 @@ def test_every_chapter_runs_under_the_limit_the_readme_states() -> None:
     assert sorted(chapters) == notebooks
     assert "none above 90 s" in README
     assert max(run["pytest_seconds"] for run in chapters.values()) <= 90
+
+
+def _median_steps(runs: list[dict], key: str) -> float:
+    return statistics.median(float("inf") if run[key] is None else run[key] for run in runs)
+
+
+def test_acers_targets_in_the_readme_are_recomputed_from_its_runs() -> None:
+    """Each target of ACER against plain A3C, with the ratio reached and by how much it
+    missed, recomputed from the committed runs one by one."""
+    runs = _results("acer_cartpole")["runs"]
+    acer, plain = runs["acer"], runs["a3c"]
+    wall = statistics.median(
+        mine["process_seconds"] / theirs["process_seconds"]
+        for mine, theirs in zip(acer, plain, strict=True)
+    )
+    for words, value, bound in (
+        (
+            "env steps to the 100-episode criterion",
+            _median_steps(acer, "steps") / _median_steps(plain, "steps"),
+            0.75,
+        ),
+        (
+            "env steps to the 20-episode criterion",
+            _median_steps(acer, "steps_20") / _median_steps(plain, "steps_20"),
+            0.5,
+        ),
+        ("whole-process wall time", wall, 1.0),
+    ):
+        (row,) = [line for line in README.splitlines() if line.startswith(f"| {words} (")]
+        verdict = "met" if value <= bound else f"not met: {value / bound:.2f}× the bound"
+        assert row.endswith(f"| ≤ {bound:g} | {value:.2f} | {verdict} |"), (row, value)

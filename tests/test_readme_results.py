@@ -39,9 +39,9 @@ def test_every_rendered_block_is_what_the_committed_results_render() -> None:
 
 def test_the_quoted_benchmark_tables_are_where_the_prose_expects_them() -> None:
     """The tables the README quoted before it became a landing page are quoted on the pages
-    they moved to; the README keeps the answer."""
+    they moved to; the README keeps the answer and ACER's targets with the ratios reached."""
     quoted = {
-        path.name: set(_tool().TABLE_BEGIN.findall(path.read_text()))
+        path.name: {match["file"] for match in _tool().TABLE_BEGIN.finditer(path.read_text())}
         for path in (ROOT / "README.md", ROOT / "book" / "benchmarks.md")
     }
     assert quoted["benchmarks.md"] == {
@@ -50,7 +50,7 @@ def test_the_quoted_benchmark_tables_are_where_the_prose_expects_them() -> None:
         "bench/results/startup.md",
         "bench/results/chapters.md",
     }
-    assert quoted["README.md"] == set()
+    assert quoted["README.md"] == {"bench/results/acer_cartpole.md"}  # ACER's targets
 
 
 def test_the_tool_needs_both_markers_once() -> None:
@@ -74,6 +74,8 @@ def test_the_tool_rewrites_the_pages_quoted_tables(tmp_path: Path) -> None:
     for folder in ("book", "bench/results", "results"):
         (tmp_path / folder).mkdir(parents=True)
     (tmp_path / "bench/results/x.md").write_text("# X\n\n| a |\n|---|\n| 1.5 |\n")
+    for quoted in ("acer_cartpole.md",):  # what the README quotes
+        (tmp_path / "bench/results" / quoted).symlink_to(ROOT / "bench/results" / quoted)
     (tmp_path / "results").rmdir()
     (tmp_path / "results").symlink_to(ROOT / "results")
     # The README as this environment renders it (its answer's digits may differ in another
@@ -91,7 +93,7 @@ def test_the_tool_rewrites_the_pages_quoted_tables(tmp_path: Path) -> None:
     assert files[tmp_path / "README.md"] == (readme, readme)
 
 
-def test_a_quoted_benchmark_table_is_the_first_table_of_its_file(tmp_path: Path) -> None:
+def test_a_quoted_benchmark_table_is_the_table_its_marker_names(tmp_path: Path) -> None:
     tool = _tool()
     (tmp_path / "bench/results").mkdir(parents=True)
     (tmp_path / "bench/results/x.md").write_text("# X\n\n| a |\n|---|\n| 1.5 |\n\n| b |\n")
@@ -100,10 +102,16 @@ def test_a_quoted_benchmark_table_is_the_first_table_of_its_file(tmp_path: Path)
     assert tool.quote_tables(readme, tmp_path) == (
         f"intro\n{opening}\n| a |\n|---|\n| 1.5 |\n{tool.TABLE_END}\noutro\n"
     )
+    second = opening.replace("table from", "table 2 from")
+    assert tool.quote_tables(readme.replace(opening, second), tmp_path) == (
+        f"intro\n{second}\n| b |\n{tool.TABLE_END}\noutro\n"
+    )
+    with pytest.raises(ValueError, match="no Markdown table number 3 in the file \\(2 there\\)"):
+        tool.quote_tables(readme.replace(opening, opening.replace("table", "table 3")), tmp_path)
     with pytest.raises(ValueError, match="has no"):
         tool.quote_tables(f"{opening}\n| a |\n", tmp_path)
     (tmp_path / "bench/results/x.md").write_text("no table\n")
-    with pytest.raises(ValueError, match="no Markdown table"):
+    with pytest.raises(ValueError, match="no Markdown table number 1"):
         tool.quote_tables(readme, tmp_path)
 
 

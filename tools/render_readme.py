@@ -25,8 +25,11 @@ from a3cmem_lib.experiments.answer import render_answer
 ROOT = Path(__file__).resolve().parent.parent
 BEGIN = "<!-- rendered by tools/render_readme.py from results/: do not edit by hand -->"
 END = "<!-- end of the rendered block -->"
-TABLE_BEGIN = re.compile(r"<!-- table from (bench/results/[\w.-]+\.md)[^>]*-->\n")
-"""Opens a quoted benchmark table; the group is the results file, relative to the root."""
+TABLE_BEGIN = re.compile(
+    r"<!-- table (?:(?P<number>[1-9]\d*) )?from (?P<file>bench/results/[\w.-]+\.md)[^>]*-->\n"
+)
+"""Opens a quoted benchmark table: ``table from FILE`` quotes FILE's first table, ``table N
+from FILE`` its N-th; FILE is relative to the root."""
 TABLE_END = "<!-- end of the quoted table -->"
 
 
@@ -35,24 +38,31 @@ def rendered_block(results: Path) -> str:
     return render_answer(results)
 
 
-def first_table(markdown: str) -> str:
-    """The first Markdown table (its consecutive lines starting with ``|``) in ``markdown``."""
+def nth_table(markdown: str, number: int = 1) -> str:
+    """The ``number``-th Markdown table (counting from 1; a table is a run of consecutive
+    lines starting with ``|``) in ``markdown``."""
     lines = markdown.splitlines()
-    start = next((i for i, line in enumerate(lines) if line.startswith("|")), None)
-    if start is None:
-        raise ValueError("no Markdown table in the file")
-    end = next((i for i in range(start, len(lines)) if not lines[i].startswith("|")), len(lines))
-    return "\n".join(lines[start:end])
+    tables, start = [], None
+    for index, line in enumerate([*lines, ""]):
+        if line.startswith("|") and start is None:
+            start = index
+        elif not line.startswith("|") and start is not None:
+            tables.append("\n".join(lines[start:index]))
+            start = None
+    if len(tables) < number:
+        raise ValueError(f"no Markdown table number {number} in the file ({len(tables)} there)")
+    return tables[number - 1]
 
 
 def quote_tables(readme: str, root: Path) -> str:
-    """``readme`` with each quoted benchmark table replaced by the first table of its file."""
+    """``readme`` with each quoted benchmark table replaced by the table of its file it
+    names (:data:`TABLE_BEGIN`)."""
     parts, position = [], 0
     for match in TABLE_BEGIN.finditer(readme):
         end = readme.find(TABLE_END, match.end())
         if end < 0:
             raise ValueError(f"{match.group(0).strip()} has no {TABLE_END!r} after it")
-        table = first_table((root / match.group(1)).read_text())
+        table = nth_table((root / match["file"]).read_text(), int(match["number"] or 1))
         parts += [readme[position : match.end()], table, "\n"]
         position = end
     return "".join(parts) + readme[position:]
