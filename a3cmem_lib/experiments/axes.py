@@ -172,7 +172,7 @@ AXES = {
         "replay_ratio",
         (1.0, 2.0, 4.0, 8.0, 16.0),
         ("CartPole-v1",),
-        ("fifo", "per", "mixture"),
+        ("fifo", "per", "mixture", "acer"),
         5,
         log_x=True,
     ),
