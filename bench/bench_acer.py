@@ -187,7 +187,7 @@ def write_markdown(report: dict, path: Path) -> None:
     runs = report["runs"]
     seeds = report["seeds"]
     lines = [
-        "# ACER against plain A3C on CartPole-v1",
+        f"# ACER against plain A3C on CartPole-v1, seeds {seeds[0]}–{seeds[-1]}",
         "",
         f"Seeds {seeds}, budget {report['budget']:,} steps per run, each run a fresh process, "
         "the methods of a seed back to back. Median (range) over seeds; a run that misses "

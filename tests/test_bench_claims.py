@@ -5,6 +5,7 @@ measure speed; these tests only read their committed results, never time anythin
 
 from __future__ import annotations
 
+import importlib.util
 import json
 import re
 import statistics
@@ -98,3 +99,17 @@ def test_acers_targets_in_the_readme_are_recomputed_from_its_runs() -> None:
         (row,) = [line for line in README.splitlines() if line.startswith(f"| {words} (")]
         verdict = "met" if value <= bound else f"not met: {value / bound:.2f}× the bound"
         assert row.endswith(f"| ≤ {bound:g} | {value:.2f} | {verdict} |"), (row, value)
+
+
+def test_make_bench_reruns_the_commands_that_wrote_acers_results() -> None:
+    """``python bench/run_all.py`` (``make bench``) repeats the commands the ACER results
+    quoted on the Benchmarks page and in the README record; the tuning runs (seeds 100-104)
+    are not repeated."""
+    spec = importlib.util.spec_from_file_location("run_all", ROOT / "bench/run_all.py")
+    run_all = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(run_all)
+    commands = {
+        "python " + " ".join(["bench/" + script, *args]) for script, *args in run_all.COMMANDS
+    }
+    for name in ("acer_cartpole", "acer_cartpole_seeds5"):
+        assert _results(name)["command"] in commands, name

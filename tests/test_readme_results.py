@@ -47,6 +47,7 @@ def test_the_quoted_benchmark_tables_are_where_the_prose_expects_them() -> None:
     assert quoted["benchmarks.md"] == {
         "bench/results/a3c_cartpole.md",
         "bench/results/acer_cartpole.md",
+        "bench/results/acer_cartpole_seeds5.md",
         "bench/results/startup.md",
         "bench/results/chapters.md",
     }
