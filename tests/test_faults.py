@@ -116,6 +116,23 @@ def assert_all_exit(pids: set[int], what: str) -> None:
     wait_until(lambda: not running(pids), VANISH_SECONDS, f"{what} {sorted(running(pids))} to exit")
 
 
+def group_members(group: int) -> set[int]:
+    """Running processes of the process group ``group``: a run's CLI, workers, fork server
+    and resource tracker, wherever they were re-parented."""
+    members = set()
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit():
+            continue
+        try:
+            with open(f"/proc/{entry}/stat") as stat:
+                state, _, pgrp = stat.read().rsplit(")", 1)[1].split()[:3]
+        except OSError:
+            continue
+        if int(pgrp) == group and state != "Z":
+            members.add(int(entry))
+    return members
+
+
 # -- the CLI in its own session, as a terminal or a service manager starts it ---------------
 
 
@@ -137,6 +154,7 @@ class CliRun:
                 start_new_session=True,
             )
         self.pid = self.process.pid
+        self.shm_before = set(os.listdir("/dev/shm"))
 
     @property
     def stderr(self) -> str:
@@ -179,6 +197,16 @@ class CliRun:
             return workers.nunique() == WORKERS
 
         wait_until(everyone, PROGRESS_SECONDS, "episodes from every worker")
+
+    def assert_nothing_left(self, workers: set[int]) -> None:
+        """The workers exit, then every process of the run (multiprocessing's resource
+        tracker last: it unlinks the run's named semaphores once the CLI and the workers are
+        gone), and no shared-memory segment or semaphore of the run stays in /dev/shm."""
+        assert_all_exit(workers, "the workers")
+        wait_until(
+            lambda: not group_members(self.pid), VANISH_SECONDS, "every process of the run to exit"
+        )
+        assert set(os.listdir("/dev/shm")) - self.shm_before == set()
 
     def kill_everything(self) -> None:
         """End whatever is left of this run: its process group (the CLI and its workers)."""
@@ -239,7 +267,7 @@ def test_sigkill_of_the_cli_alone_stops_its_workers_and_keeps_the_last_checkpoin
     os.kill(run.pid, signal.SIGKILL)  # the parent alone, as the out-of-memory killer does
 
     assert run.process.wait(timeout=EXIT_SECONDS) == -signal.SIGKILL
-    assert_all_exit(workers, "the workers")
+    run.assert_nothing_left(workers)
     assert_complete_files(run.out)
     has_buffer = load_checkpoint(run.out / "checkpoint.pt").memory_state is not None
     assert has_buffer == (memory != "none")
@@ -266,7 +294,7 @@ def test_sigterm_of_the_cli_alone_saves_the_run_and_prints_how_to_resume(
     os.kill(run.pid, signal.SIGTERM)
 
     assert run.process.wait(timeout=EXIT_SECONDS) == 143, run.stderr
-    assert_all_exit(workers, "the workers")
+    run.assert_nothing_left(workers)
     [line] = run.stderr.splitlines()
     assert "Traceback" not in line
     stopped = re.match(r"a3cmem train: stopped at step ([\d,]+) of 100,000,000 \(SIGTERM\)", line)
@@ -299,7 +327,7 @@ def test_ctrl_c_in_the_terminal_saves_the_run(start_cli):
     os.killpg(run.pid, signal.SIGINT)  # what the terminal sends on Ctrl-C: the whole group
 
     assert run.process.wait(timeout=EXIT_SECONDS) == 130, run.stderr
-    assert_all_exit(workers, "the workers")
+    run.assert_nothing_left(workers)
     [line] = run.stderr.splitlines()
     assert line.startswith("a3cmem train: stopped at step ") and "(SIGINT)" in line
     assert "Traceback" not in line and "resume with: python -m a3cmem_lib train" in line
@@ -317,7 +345,7 @@ def test_sigterm_to_the_whole_group_stops_workers_cleanly(start_cli, start_metho
     os.killpg(run.pid, signal.SIGTERM)
 
     assert run.process.wait(timeout=EXIT_SECONDS) == 143, run.stderr
-    assert_all_exit(workers, "the workers")
+    run.assert_nothing_left(workers)
     [line] = run.stderr.splitlines()
     assert line.startswith("a3cmem train: stopped at step ") and "Traceback" not in line
     assert_complete_files(run.out)
@@ -333,7 +361,7 @@ def test_sigterm_to_the_group_while_spawned_workers_import_saves_the_run(start_c
     os.killpg(run.pid, signal.SIGTERM)
 
     assert run.process.wait(timeout=EXIT_SECONDS) == 143, run.stderr
-    assert_all_exit(workers, "the workers")
+    run.assert_nothing_left(workers)
     [line] = run.stderr.splitlines()
     assert line.startswith("a3cmem train: stopped at step ") and "Traceback" not in line
     assert line.endswith(str(run.out / "checkpoint.pt"))
