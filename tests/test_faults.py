@@ -52,21 +52,30 @@ EXIT_SECONDS = 60.0
 # -- processes, from /proc ------------------------------------------------------------------
 
 
-def children(pid: int) -> dict[int, str]:
-    """Running (not zombie) child processes of ``pid``, each with its command line."""
-    found = {}
+def processes() -> Iterator[tuple[int, str, int, int]]:
+    """Every process as (pid, state, parent pid, process group), from /proc."""
     for entry in os.listdir("/proc"):
         if not entry.isdigit():
             continue
         try:
             with open(f"/proc/{entry}/stat") as stat:
-                state, parent = stat.read().rsplit(")", 1)[1].split()[:2]
-            with open(f"/proc/{entry}/cmdline", "rb") as cmdline:
-                command = cmdline.read().replace(b"\0", b" ").decode(errors="replace")
+                state, parent, group = stat.read().rsplit(")", 1)[1].split()[:3]
         except OSError:  # it exited while we looked
             continue
-        if int(parent) == pid and state != "Z":
-            found[int(entry)] = command
+        yield int(entry), state, int(parent), int(group)
+
+
+def children(pid: int) -> dict[int, str]:
+    """Running (not zombie) child processes of ``pid``, each with its command line."""
+    found = {}
+    for child, state, parent, _ in processes():
+        if parent != pid or state == "Z":
+            continue
+        try:
+            with open(f"/proc/{child}/cmdline", "rb") as cmdline:
+                found[child] = cmdline.read().replace(b"\0", b" ").decode(errors="replace")
+        except OSError:
+            continue
     return found
 
 
@@ -119,18 +128,7 @@ def assert_all_exit(pids: set[int], what: str) -> None:
 def group_members(group: int) -> set[int]:
     """Running processes of the process group ``group``: a run's CLI, workers, fork server
     and resource tracker, wherever they were re-parented."""
-    members = set()
-    for entry in os.listdir("/proc"):
-        if not entry.isdigit():
-            continue
-        try:
-            with open(f"/proc/{entry}/stat") as stat:
-                state, _, pgrp = stat.read().rsplit(")", 1)[1].split()[:3]
-        except OSError:
-            continue
-        if int(pgrp) == group and state != "Z":
-            members.add(int(entry))
-    return members
+    return {pid for pid, state, _, pgrp in processes() if pgrp == group and state != "Z"}
 
 
 # -- the CLI in its own session, as a terminal or a service manager starts it ---------------
